@@ -1,0 +1,263 @@
+"""A deterministic planetary ground texture defined on the body: craters plus multi-scale albedo.
+
+The texture is a pure function of body-fixed position (and of the sun direction, for shading), so
+any two images that see the same ground see the same craters at the same places: features of
+rendered images lie at their true correspondences.
+
+Design
+------
+* **Craters** sit on several levels of an (almost) equal-area latitude/longitude grid of the unit
+  sphere. Level ``k`` has cells of about ``cell_k = 4 * d_max_k`` metres; in each cell a seeded hash
+  decides whether there is a crater, its diameter in ``[d_max_k / 2, d_max_k]``, its freshness and
+  its centre, placed so the crater and its ejecta (to two radii) stay inside the cell. A pixel
+  therefore only looks up its own cell on each level: O(levels) per pixel, fully vectorized.
+  Two grids per level (the second shifted by half a cell) double the density and let craters
+  overlap. Longitude cell counts shrink with ``cos(latitude)`` so cells stay about square; cells
+  within one band of a pole are wedges (craters there are still round, only sparser).
+* **Crater profile** (radius ``R``, ``r`` = distance / ``R``): a parabolic bowl ``h = H + d (r^2 - 1)``
+  inside, a raised rim ``H``, and ejecta ``H r^-3`` tapered to zero at ``r = 2``; depth ``d = 0.2 D``
+  and rim ``H = 0.04 D`` for fresh craters, both scaled down by a per-crater freshness.
+* **Shading**: Lambert on the analytic surface normal (sum of the craters' slope vectors), with the
+  shadow a bowl's sun-facing rim casts on its floor computed analytically (ray to the rim versus rim
+  height), and a little ambient light; the sun direction comes from the camera (the ISD).
+* **Albedo**: 3D value noise (trilinear, smoothstep) at several wavelengths, continuous everywhere
+  on the body, plus bright ejecta and slightly dark floors for fresh craters.
+
+Scales suit MRO CTX (5-6 m/pixel): crater diameters from 15 m to ~2 km. Features much smaller than
+a pixel are left out when a pixel size is given (no aliasing when rendering downscaled images).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _hash(*keys: np.ndarray | int) -> np.ndarray:
+    """SplitMix64-style hash of integer arrays (broadcast together) to uint64."""
+    with np.errstate(over="ignore"):
+        h = np.uint64(0x9E3779B97F4A7C15)
+        for k in keys:
+            v = np.asarray(k).astype(np.int64).view(np.uint64)
+            h = (h ^ v) * np.uint64(0xBF58476D1CE4E5B9)
+            h = h ^ (h >> np.uint64(31))
+            h = h * np.uint64(0x94D049BB133111EB)
+            h = h ^ (h >> np.uint64(29))
+    return h
+
+
+def _uniform(h: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform float in [0, 1) derived from hash ``h`` and ``salt``."""
+    with np.errstate(over="ignore"):
+        v = (h ^ np.uint64(salt * 0x2545F4914F6CDD1D & 0xFFFFFFFFFFFFFFFF)) * np.uint64(0xD6E8FEB86659FD93)
+        v = v ^ (v >> np.uint64(32))
+        v = v * np.uint64(0xD6E8FEB86659FD93)
+        v = v ^ (v >> np.uint64(32))
+    return (v >> np.uint64(11)).astype(np.float64) * (1.0 / 9007199254740992.0)
+
+
+@dataclass(frozen=True, slots=True)
+class TextureParams:
+    """Parameters of :class:`GroundTexture` (all lengths in metres)."""
+
+    seed: int = 20261125
+    crater_levels: tuple[float, ...] = (30.0, 60.0, 120.0, 240.0, 480.0, 960.0, 1920.0)
+    """Largest crater diameter of each level; each level holds diameters in [d/2, d]."""
+    crater_probability: float = 0.55
+    """Chance that a grid cell holds a crater."""
+    grids_per_level: int = 2
+    albedo_wavelengths: tuple[float, ...] = (12.0, 40.0, 150.0, 600.0, 2500.0, 10000.0)
+    albedo_amplitudes: tuple[float, ...] = (0.10, 0.12, 0.12, 0.15, 0.15, 0.15)
+    base_albedo: float = 0.25
+    ambient: float = 0.04
+    """Fraction of light that is diffuse (so shadows are dark, not black)."""
+    depth_ratio: float = 0.2
+    rim_ratio: float = 0.04
+
+
+@dataclass(slots=True)
+class GroundTexture:
+    """The ground texture of a body: craters and albedo at body-fixed positions.
+
+    Parameters
+    ----------
+    radius : float
+        Body radius (m) used to turn angles into ground distances (the mean radius is fine).
+    params : TextureParams
+        Crater and albedo parameters; the seed makes the ground.
+    """
+
+    radius: float
+    params: TextureParams = field(default_factory=TextureParams)
+
+    def shade(
+        self,
+        xyz: np.ndarray,
+        sun_dir: np.ndarray,
+        pixel_size: float | None = None,
+    ) -> np.ndarray:
+        """Reflectance (0..~1) of the ground at body-fixed points lit from ``sun_dir``.
+
+        Parameters
+        ----------
+        xyz : (N, 3) float array
+            Body-fixed points (m); NaN rows give NaN.
+        sun_dir : (N, 3) or (3,) float array
+            Unit vectors from the ground toward the sun (body-fixed).
+        pixel_size : float, optional
+            Ground size of a pixel (m); craters and albedo wavelengths below about one pixel are
+            left out to avoid aliasing.
+
+        Returns
+        -------
+        (N,) float64 array
+        """
+        xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+        sun = np.broadcast_to(np.asarray(sun_dir, dtype=np.float64), xyz.shape)
+        p = self.params
+        norm = np.linalg.norm(xyz, axis=1)
+        up = xyz / norm[:, None]
+        lat = np.arcsin(np.clip(up[:, 2], -1.0, 1.0))
+        lon = np.arctan2(up[:, 1], up[:, 0]) % (2.0 * np.pi)
+        grad = np.zeros_like(up)  # surface slope vector (dh/ds, tangent plane, body frame)
+        shadow = np.ones(len(up))
+        albedo_gain = np.ones(len(up))
+        sun_up = np.einsum("ij,ij->i", sun, up)
+        for level, d_max in enumerate(p.crater_levels):
+            if pixel_size is not None and d_max < 1.5 * pixel_size:
+                continue
+            for grid in range(p.grids_per_level):
+                self._add_craters(
+                    up, lat, lon, sun, sun_up, level, grid, d_max, grad, shadow, albedo_gain, pixel_size
+                )
+        normal = up - grad
+        normal /= np.linalg.norm(normal, axis=1)[:, None]
+        lambert = np.clip(np.einsum("ij,ij->i", normal, sun), 0.0, None)
+        albedo = p.base_albedo * self.albedo(xyz, pixel_size) * albedo_gain
+        return albedo * (p.ambient + (1.0 - p.ambient) * lambert * shadow)
+
+    def albedo(self, xyz: np.ndarray, pixel_size: float | None = None) -> np.ndarray:
+        """Relative albedo (around 1) from multi-scale 3D value noise at body-fixed points."""
+        xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+        p = self.params
+        out = np.ones(len(xyz))
+        for octave, (wl, amp) in enumerate(zip(p.albedo_wavelengths, p.albedo_amplitudes, strict=True)):
+            if pixel_size is not None and wl < 2.0 * pixel_size:
+                continue
+            out += 2.0 * amp * (_value_noise(xyz / wl, p.seed * 131 + octave) - 0.5)
+        return np.clip(out, 0.05, None)
+
+    def _add_craters(
+        self,
+        up: np.ndarray,
+        lat: np.ndarray,
+        lon: np.ndarray,
+        sun: np.ndarray,
+        sun_up: np.ndarray,
+        level: int,
+        grid: int,
+        d_max: float,
+        grad: np.ndarray,
+        shadow: np.ndarray,
+        albedo_gain: np.ndarray,
+        pixel_size: float | None,
+    ) -> None:
+        p = self.params
+        cell = 4.0 * d_max / self.radius  # cell size in radians
+        n_bands = max(1, int(np.pi / cell))
+        dlat = np.pi / n_bands
+        shift = 0.5 * grid  # the second grid is offset by half a cell
+        band_f = (lat + 0.5 * np.pi) / dlat - shift
+        band = np.floor(band_f)
+        band_c = np.clip(band, 0, n_bands - 1)  # shifted grid: the edge bands wrap to the cap
+        lat0 = (band_c + shift) * dlat - 0.5 * np.pi
+        n_lon = np.maximum(1, np.floor(2.0 * np.pi * np.cos(lat0 + 0.5 * dlat) / dlat))
+        dlon = 2.0 * np.pi / n_lon
+        col = np.floor(((lon / dlon) - shift) % n_lon)
+        h = _hash(p.seed, level, grid, band_c, col)
+        present = _uniform(h, 1) < p.crater_probability
+        if not present.any():
+            return
+        idx = np.nonzero(present)[0]
+        h = h[idx]
+        diam = d_max * (0.5 + 0.5 * _uniform(h, 2))
+        if pixel_size is not None:
+            keep = diam >= 1.5 * pixel_size
+            idx, h, diam = idx[keep], h[keep], diam[keep]
+            if len(idx) == 0:
+                return
+        rad = 0.5 * diam
+        fresh = 0.25 + 0.75 * _uniform(h, 3) ** 0.7
+        # centre: the crater and its ejecta (2 radii) stay inside the cell
+        lat0i, dloni = lat0[idx], dlon[idx]
+        slack_lat = np.clip(0.5 * dlat * self.radius - 2.0 * rad, 0.0, None) / self.radius  # radians
+        coslat_min = np.cos(np.minimum(np.maximum(np.abs(lat0i), np.abs(lat0i + dlat)), 0.5 * np.pi))
+        width_lon = np.maximum(dloni * self.radius * coslat_min, 1e-9)
+        slack_lon = np.clip(0.5 * width_lon - 2.0 * rad, 0.0, None) / width_lon  # fraction of the cell
+        clat = lat0i + 0.5 * dlat + (2.0 * _uniform(h, 4) - 1.0) * slack_lat
+        ccol = (col[idx] + shift + 0.5 + (2.0 * _uniform(h, 5) - 1.0) * slack_lon) * dloni
+        cosl = np.cos(clat)
+        centre = np.stack([cosl * np.cos(ccol), cosl * np.sin(ccol), np.sin(clat)], axis=1)
+        u = up[idx]
+        offset = (u - centre) * self.radius  # chord ~ arc at these scales
+        offset -= np.einsum("ij,ij->i", offset, u)[:, None] * u  # into the tangent plane
+        dist = np.linalg.norm(offset, axis=1)
+        r = dist / rad
+        near = r < 2.0
+        if not near.any():
+            return
+        idx, r, rad, diam, fresh, offset, dist, u = (
+            a[near] for a in (idx, r, rad, diam, fresh, offset, dist, u)
+        )
+        depth = p.depth_ratio * diam * fresh
+        rim = p.rim_ratio * diam * fresh
+        inside = r < 1.0
+        # dh/dr (per metre): bowl 2 d r / R inside; ejecta -3 H r^-4 / R tapered by (2 - r) outside
+        r_out = np.maximum(r, 1.0)
+        taper = np.clip(2.0 - r_out, 0.0, 1.0)
+        dh_out = (-3.0 * rim * r_out**-4 * taper - rim * r_out**-3) / rad
+        dh_dr = np.where(inside, 2.0 * depth * r / rad, dh_out)
+        radial = offset / np.maximum(dist, 1e-9)[:, None]
+        grad[idx] += dh_dr[:, None] * radial  # unique: a pixel is in one cell per grid
+        # bright ejecta blanket, slightly dark floor (fresh craters only)
+        gain = np.where(inside, 1.0 - 0.12 * fresh * (1.0 - r**2), 1.0 + 0.18 * fresh * taper * (r_out - 1.0))
+        albedo_gain[idx] *= gain
+        # the shadow the sun-side rim casts into the bowl
+        s = sun[idx]
+        s_up = sun_up[idx]
+        s_t = s - s_up[:, None] * u
+        s_t_norm = np.linalg.norm(s_t, axis=1)
+        hdir = s_t / np.maximum(s_t_norm, 1e-12)[:, None]
+        tan_e = s_up / np.maximum(s_t_norm, 1e-12)
+        pin = offset / rad[:, None]  # position in crater radii
+        ph = np.einsum("ij,ij->i", pin, hdir)
+        t = -ph + np.sqrt(np.clip(ph**2 - r**2 + 1.0, 0.0, None))  # distance to the rim toward the sun
+        h_here = rim + depth * (r**2 - 1.0)
+        clearance = h_here + t * rad * tan_e - rim  # ray height above the rim where it crosses it
+        soft = (pixel_size if pixel_size else 0.05 * rad) * np.maximum(tan_e, 0.05)
+        lit = np.clip(0.5 + clearance / soft, 0.0, 1.0)
+        shadow[idx] *= np.where(inside & (tan_e > 0), lit, 1.0)
+
+
+def _smooth(t: np.ndarray) -> np.ndarray:
+    return t * t * (3.0 - 2.0 * t)
+
+
+def _value_noise(q: np.ndarray, seed: int) -> np.ndarray:
+    """3D value noise in [0, 1]: trilinear (smoothstep) interpolation of hashed lattice values."""
+    base = np.floor(q)
+    f = _smooth(q - base)
+    b = base.astype(np.int64)
+    out = np.zeros(len(q))
+    for dx in (0, 1):
+        wx = f[:, 0] if dx else 1.0 - f[:, 0]
+        for dy in (0, 1):
+            wy = f[:, 1] if dy else 1.0 - f[:, 1]
+            for dz in (0, 1):
+                wz = f[:, 2] if dz else 1.0 - f[:, 2]
+                v = _uniform(_hash(seed, b[:, 0] + dx, b[:, 1] + dy, b[:, 2] + dz), 7)
+                out += wx * wy * wz * v
+    return out
