@@ -1,0 +1,52 @@
+"""Interest points and descriptors for each image, and the HDF5 keypoint store (one file per image).
+
+Public API::
+
+    extract(image, config=None) -> Keypoints          # stretch, mask no-data, whole or tiled
+    keypoint_path(image_path, keypoint_dir=None) -> Path
+    write_keypoints(path, keypoints, *, image_path, content_hash, ground=None) -> Path
+    read_keypoints(path) -> KeypointFile              # unpacks as (keypoints, ground, attrs)
+    to_camera_coords(x, y) -> (lines, samples)        # OpenCV -> USGSCSM image coordinates
+    main(image_path, config=None, keypoint_dir=None, *, overwrite=False, ground=None) -> Path
+
+Extractors are plug-ins in :mod:`tiepoint.features.extractors` (``sift`` default, ``orb``, ``akaze``);
+named configurations are in :data:`confs`. Coordinate conventions: :mod:`tiepoint.features.keypoints`;
+file layout: :mod:`tiepoint.features.store`.
+"""
+
+from __future__ import annotations
+
+from tiepoint.errors import FeatureError
+from tiepoint.features.extract import confs, extract, resolve_config
+from tiepoint.features.extractors import EXTRACTORS, load_extractor
+from tiepoint.features.keypoints import Keypoints, from_camera_coords, to_camera_coords, to_isis_coords
+from tiepoint.features.source import ArrayImage
+from tiepoint.features.stage import main, summarize
+from tiepoint.features.store import (
+    FORMAT_VERSION,
+    KeypointFile,
+    keypoint_path,
+    read_keypoints,
+    write_keypoints,
+)
+
+__all__ = [
+    "EXTRACTORS",
+    "FORMAT_VERSION",
+    "ArrayImage",
+    "FeatureError",
+    "KeypointFile",
+    "Keypoints",
+    "confs",
+    "extract",
+    "from_camera_coords",
+    "keypoint_path",
+    "load_extractor",
+    "main",
+    "read_keypoints",
+    "resolve_config",
+    "summarize",
+    "to_camera_coords",
+    "to_isis_coords",
+    "write_keypoints",
+]

@@ -1,0 +1,73 @@
+"""AKAZE (OpenCV): nonlinear scale space, binary M-LDB descriptors (61 bytes by default).
+
+OpenCV 5 moved AKAZE out of the main modules into ``opencv-contrib`` (``cv2.xfeatures2d``); this
+plug-in uses whichever the installed build has and otherwise raises a :class:`FeatureError` saying so.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import cv2
+import numpy as np
+
+from tiepoint.errors import FeatureError
+from tiepoint.features.extractors import Extractor as _Base
+
+
+def _akaze_factory() -> Any:
+    for owner in (cv2, getattr(cv2, "xfeatures2d", None), getattr(cv2, "features2d", None)):
+        create = getattr(owner, "AKAZE_create", None) if owner is not None else None
+        if create is not None:
+            return create
+    return None
+
+
+def available() -> bool:
+    """Whether this OpenCV build has AKAZE."""
+    return _akaze_factory() is not None
+
+
+class Extractor(_Base):
+    """Accelerated KAZE."""
+
+    name = "akaze"
+    default_conf: ClassVar[dict[str, Any]] = {
+        "descriptor_size": 0,  # bits; 0 = full size
+        "descriptor_channels": 3,
+        "threshold": 0.001,
+        "nOctaves": 4,
+        "nOctaveLayers": 4,
+        "max_points": -1,  # -1: keep all
+    }
+    descriptor_dtype = np.uint8
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        if not available():
+            raise FeatureError(
+                f"AKAZE is not in this OpenCV build (cv2 {cv2.__version__}); OpenCV 5 moved it to "
+                "opencv-contrib: install opencv-contrib-python-headless, or use extractor sift/orb"
+            )
+        super().__init__(params)
+
+    def _create(self) -> cv2.Feature2D:
+        p = self.params
+        create = _akaze_factory()
+        kwargs = {
+            "descriptor_size": int(p["descriptor_size"]),
+            "descriptor_channels": int(p["descriptor_channels"]),
+            "threshold": float(p["threshold"]),
+            "nOctaves": int(p["nOctaves"]),
+            "nOctaveLayers": int(p["nOctaveLayers"]),
+        }
+        if int(p["max_points"]) != -1:
+            kwargs["max_points"] = int(p["max_points"])
+        return create(**kwargs)
+
+    @property
+    def descriptor_size(self) -> int:
+        return int(self.detector.descriptorSize())
+
+    @property
+    def max_features(self) -> int:
+        return max(int(self.params["max_points"]), 0)

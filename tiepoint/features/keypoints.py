@@ -1,0 +1,163 @@
+"""The in-memory keypoint set and the pixel-coordinate conventions.
+
+Coordinates
+-----------
+``Keypoints.x`` is the sample (column) and ``Keypoints.y`` the line (row), in full-image pixels, in
+OpenCV's convention: the centre of pixel ``(line 0, sample 0)`` is at ``(x, y) = (0, 0)`` and the image
+spans ``-0.5 .. samples - 0.5``. The other conventions of the field differ by a constant shift:
+
+=====================  ===========================  ==========================
+convention             centre of the first pixel    from OpenCV ``(x, y)``
+=====================  ===========================  ==========================
+OpenCV (stored)        (0, 0)                       --
+USGSCSM image coords   (0.5, 0.5)                   ``line = y + 0.5``, ``sample = x + 0.5``
+ISIS (1-based)         (1, 1)                       ``line = y + 1``, ``sample = x + 1``
+=====================  ===========================  ==========================
+
+SIFT is run with ``enable_precise_upscale`` so that its doubled first octave maps pixel ``x`` to ``2x``
+and keypoints carry no quarter-pixel bias (tested against blobs with analytic centres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+CSM_PIXEL_OFFSET = 0.5
+"""USGSCSM image coordinate of the centre of pixel 0, minus OpenCV's (0)."""
+ISIS_PIXEL_OFFSET = 1.0
+"""ISIS (1-based) coordinate of the centre of pixel 0, minus OpenCV's (0)."""
+
+
+@dataclass(slots=True, eq=False)
+class Keypoints:
+    """Interest points of one image and their descriptors (one row per keypoint).
+
+    Attributes
+    ----------
+    x, y : ndarray of float64
+        Sample and line in full-image pixels, OpenCV convention (see the module docstring).
+    response, size, angle : ndarray of float32
+        Detector response, diameter of the meaningful neighbourhood (px) and orientation (degrees,
+        -1 when the detector gives none).
+    octave : ndarray of int32
+        Pyramid octave as the OpenCV detector packs it (SIFT: ``octave & 255`` is the signed octave,
+        ``(octave >> 8) & 255`` the layer).
+    descriptors : ndarray, shape (N, D)
+        uint8 or float32, as the extractor produces them.
+    extractor : str
+        Extractor name (``sift``, ``orb``, ``akaze``).
+    params : dict
+        The extractor parameters actually used.
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    response: np.ndarray
+    size: np.ndarray
+    angle: np.ndarray
+    octave: np.ndarray
+    descriptors: np.ndarray
+    extractor: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.x = np.ascontiguousarray(self.x, dtype=np.float64).reshape(-1)
+        self.y = np.ascontiguousarray(self.y, dtype=np.float64).reshape(-1)
+        self.response = np.ascontiguousarray(self.response, dtype=np.float32).reshape(-1)
+        self.size = np.ascontiguousarray(self.size, dtype=np.float32).reshape(-1)
+        self.angle = np.ascontiguousarray(self.angle, dtype=np.float32).reshape(-1)
+        self.octave = np.ascontiguousarray(self.octave, dtype=np.int32).reshape(-1)
+        self.descriptors = np.ascontiguousarray(self.descriptors)
+        n = self.x.shape[0]
+        lengths = {len(a) for a in (self.y, self.response, self.size, self.angle, self.octave)}
+        if lengths != {n} or self.descriptors.ndim != 2 or self.descriptors.shape[0] != n:
+            raise ValueError(
+                f"keypoint arrays disagree in length: {n} positions, lengths {sorted(lengths)}, "
+                f"descriptors {self.descriptors.shape}"
+            )
+
+    def __len__(self) -> int:
+        return int(self.x.shape[0])
+
+    @classmethod
+    def empty(
+        cls, extractor: str, descriptor_size: int, descriptor_dtype: Any, params: dict[str, Any] | None = None
+    ) -> Keypoints:
+        """A set with no keypoints (descriptors of shape ``(0, descriptor_size)``)."""
+        f = np.zeros(0, np.float64)
+        return cls(
+            f, f, f, f, f, np.zeros(0, np.int32), np.zeros((0, descriptor_size), descriptor_dtype),
+            extractor, dict(params or {}),
+        )  # fmt: skip
+
+    def select(self, index: np.ndarray) -> Keypoints:
+        """The keypoints at ``index`` (boolean mask or integer indices), in that order."""
+        return Keypoints(
+            self.x[index], self.y[index], self.response[index], self.size[index], self.angle[index],
+            self.octave[index], self.descriptors[index], self.extractor, dict(self.params),
+        )  # fmt: skip
+
+    def shifted(self, dx: float, dy: float) -> Keypoints:
+        """A copy with ``dx`` added to x and ``dy`` to y (tile to full-image coordinates)."""
+        out = self.select(slice(None))
+        out.x = out.x + dx
+        out.y = out.y + dy
+        return out
+
+    @classmethod
+    def concatenate(cls, parts: list[Keypoints]) -> Keypoints:
+        """Join sets from the same extractor, in order."""
+        if not parts:
+            raise ValueError("nothing to concatenate")
+        first = parts[0]
+        return cls(
+            *(np.concatenate([getattr(p, name) for p in parts])
+              for name in ("x", "y", "response", "size", "angle", "octave")),
+            np.concatenate([p.descriptors for p in parts], axis=0),
+            first.extractor, dict(first.params),
+        )  # fmt: skip
+
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """``(x_min, y_min, x_max, y_max)`` of the positions; None if there are none."""
+        if not len(self):
+            return None
+        return (float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max()))
+
+
+def to_camera_coords(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert OpenCV keypoint positions to USGSCSM image coordinates.
+
+    Parameters
+    ----------
+    x, y : array_like
+        Sample and line, OpenCV convention (centre of the first pixel at 0).
+
+    Returns
+    -------
+    lines, samples : ndarray of float64
+        USGSCSM image coordinates (centre of the first pixel at 0.5), in the (line, sample) order that
+        ``csm.ImageCoord`` takes.
+    """
+    return (
+        np.asarray(y, dtype=np.float64) + CSM_PIXEL_OFFSET,
+        np.asarray(x, dtype=np.float64) + CSM_PIXEL_OFFSET,
+    )
+
+
+def from_camera_coords(lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Inverse of :func:`to_camera_coords`: USGSCSM (line, sample) to OpenCV ``(x, y)``."""
+    return (
+        np.asarray(samples, dtype=np.float64) - CSM_PIXEL_OFFSET,
+        np.asarray(lines, dtype=np.float64) - CSM_PIXEL_OFFSET,
+    )
+
+
+def to_isis_coords(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert OpenCV keypoint positions to ISIS 1-based ``(samples, lines)`` (control-network measures)."""
+    return (
+        np.asarray(x, dtype=np.float64) + ISIS_PIXEL_OFFSET,
+        np.asarray(y, dtype=np.float64) + ISIS_PIXEL_OFFSET,
+    )

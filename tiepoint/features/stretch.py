@@ -1,0 +1,124 @@
+"""DN to 8 bit: a robust percentile stretch computed on valid pixels, and the keypoint mask.
+
+The stretch limits come from a regular subsample of the valid pixels (every ``step``-th line and
+sample, counted from the image origin), read strip by strip through the image's windowed reader so
+memory stays bounded. The same subsample is used whether the image is then processed whole or in
+tiles, and every tile is stretched with the same mapping, so tiles agree at their seams.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from tiepoint.features.source import ImageSource
+
+MAX_SAMPLES = 4_000_000
+"""Most pixels the percentile subsample takes."""
+STRIP_PIXELS = 8_000_000
+"""Pixels per strip read while sampling (bounds memory: ~10 bytes per pixel)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Stretch:
+    """A linear map of physical values ``[lo, hi]`` to ``[0, 255]``; no-data becomes ``fill``."""
+
+    lo: float
+    hi: float
+    fill: int
+
+    @property
+    def scale(self) -> float:
+        return 255.0 / (self.hi - self.lo) if self.hi > self.lo else 0.0
+
+
+def sample_step(shape: tuple[int, int], max_samples: int = MAX_SAMPLES) -> int:
+    """Line and sample step of the percentile subsample of an image of ``shape``."""
+    return max(1, math.ceil(math.sqrt(shape[0] * shape[1] / max_samples)))
+
+
+def valid_pixels(data: np.ma.MaskedArray) -> np.ndarray:
+    """Boolean array: not masked and finite."""
+    valid = ~np.ma.getmaskarray(data)
+    if np.issubdtype(data.dtype, np.floating):
+        valid &= np.isfinite(np.ma.getdata(data))
+    return valid
+
+
+def compute_stretch(
+    image: ImageSource, percentiles: tuple[float, float] = (0.5, 99.5), max_samples: int = MAX_SAMPLES
+) -> Stretch | None:
+    """Percentile stretch limits of an image's valid pixels.
+
+    Parameters
+    ----------
+    image : ImageSource
+        Read strip by strip.
+    percentiles : (float, float)
+        Lower and upper percentiles (0..100) mapped to 0 and 255.
+    max_samples : int
+        Size of the regular subsample the percentiles are computed on.
+
+    Returns
+    -------
+    Stretch or None
+        None when the image has no valid pixel.
+    """
+    lines, samples = image.shape[-2:]
+    step = sample_step((lines, samples), max_samples)
+    strip = max(step, (STRIP_PIXELS // max(samples, 1)) // step * step)
+    chunks = []
+    for l0 in range(0, lines, strip):
+        data = _band0(image.read(window=((l0, min(l0 + strip, lines)), (0, samples))))[::step, ::step]
+        values = np.ma.getdata(data)[valid_pixels(data)]
+        chunks.append(values.astype(np.float64, copy=False))
+    values = np.concatenate(chunks) if chunks else np.zeros(0)
+    if values.size == 0:
+        return None
+    lo, median, hi = np.percentile(values, [percentiles[0], 50.0, percentiles[1]])
+    stretch = Stretch(float(lo), float(hi), 0)
+    fill = int(np.clip(round((median - lo) * stretch.scale), 0, 255))
+    return Stretch(float(lo), float(hi), fill)
+
+
+def _band0(data: np.ma.MaskedArray) -> np.ma.MaskedArray:
+    return data[0] if data.ndim == 3 else data
+
+
+def to_uint8(data: np.ma.MaskedArray, stretch: Stretch) -> tuple[np.ndarray, np.ndarray]:
+    """Stretch one window to 8 bit.
+
+    Returns
+    -------
+    image : ndarray of uint8
+        ``round((v - lo) * 255 / (hi - lo))`` clipped to 0..255; no-data set to ``stretch.fill`` (the
+        median's grey) so its edge makes no artificial gradient.
+    valid : ndarray of bool
+        Where the pixel has data.
+    """
+    data = _band0(data)
+    valid = valid_pixels(data)
+    raw = np.ma.getdata(data)
+    out = np.subtract(raw, stretch.lo, dtype=np.float32)
+    out *= np.float32(stretch.scale)
+    np.clip(out, 0.0, 255.0, out=out)
+    out += np.float32(0.5)
+    img = out.astype(np.uint8)  # NaN/inf are masked below
+    img[~valid] = stretch.fill
+    return img, valid
+
+
+def keypoint_mask(valid: np.ndarray, edge_margin: int) -> np.ndarray:
+    """8-bit detection mask: valid pixels at least ``edge_margin`` px (square) from any no-data pixel.
+
+    The area outside the array counts as valid (an image edge is not no-data; detectors keep their own
+    border). Returns 255 where a keypoint may lie, 0 elsewhere.
+    """
+    mask = valid.astype(np.uint8) * np.uint8(255)
+    if edge_margin > 0 and not valid.all():
+        kernel = np.ones((2 * edge_margin + 1, 2 * edge_margin + 1), np.uint8)
+        mask = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=255)
+    return mask
