@@ -29,6 +29,7 @@ a pixel are left out when a pixel size is given (no aliasing when rendering down
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -104,7 +105,7 @@ class GroundTexture:
         Parameters
         ----------
         xyz : (N, 3) float array
-            Body-fixed points (m); NaN rows give NaN.
+            Body-fixed points (m), all finite.
         sun_dir : (N, 3) or (3,) float array
             Unit vectors from the ground toward the sun (body-fixed).
         pixel_size : float, optional
@@ -118,26 +119,43 @@ class GroundTexture:
         xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
         sun = np.broadcast_to(np.asarray(sun_dir, dtype=np.float64), xyz.shape)
         p = self.params
-        norm = np.linalg.norm(xyz, axis=1)
-        up = xyz / norm[:, None]
-        lat = np.arcsin(np.clip(up[:, 2], -1.0, 1.0))
-        lon = np.arctan2(up[:, 1], up[:, 0]) % (2.0 * np.pi)
-        grad = np.zeros_like(up)  # surface slope vector (dh/ds, tangent plane, body frame)
+        up = xyz / np.linalg.norm(xyz, axis=1)[:, None]
+        grad = np.zeros_like(up)  # slope vector dh/ds in the tangent plane (body frame)
         shadow = np.ones(len(up))
         albedo_gain = np.ones(len(up))
         sun_up = np.einsum("ij,ij->i", sun, up)
-        for level, d_max in enumerate(p.crater_levels):
-            if pixel_size is not None and d_max < 1.5 * pixel_size:
-                continue
-            for grid in range(p.grids_per_level):
-                self._add_craters(
-                    up, lat, lon, sun, sun_up, level, grid, d_max, grad, shadow, albedo_gain, pixel_size
-                )
+        for c in self._craters(up, pixel_size):
+            inside = c.r < 1.0
+            grad[c.idx] += c.dh_dr[:, None] * c.offset / np.maximum(c.r * c.rad, 1e-9)[:, None]
+            # bright ejecta blanket, slightly dark floor (fresher craters show more)
+            taper = np.clip(2.0 - c.r, 0.0, 1.0)
+            gain = np.where(inside, 1.0 - 0.12 * c.fresh * (1.0 - c.r**2), 1.0 + 0.18 * c.fresh * taper)
+            albedo_gain[c.idx] *= gain
+            # the shadow the sun-side rim casts into the bowl: ray toward the sun versus rim height
+            s, s_up, u = sun[c.idx], sun_up[c.idx], up[c.idx]
+            s_t = s - s_up[:, None] * u
+            s_t_norm = np.maximum(np.linalg.norm(s_t, axis=1), 1e-12)
+            ph = np.einsum("ij,ij->i", c.offset / c.rad[:, None], s_t / s_t_norm[:, None])
+            t = -ph + np.sqrt(np.clip(ph**2 - c.r**2 + 1.0, 0.0, None))  # to the rim, in radii
+            tan_e = s_up / s_t_norm
+            clearance = c.h - c.rim + t * c.rad * tan_e  # ray height above the rim where it crosses it
+            soft = (pixel_size if pixel_size else 0.05 * c.rad) * np.maximum(tan_e, 0.05)
+            lit = np.clip(0.5 + clearance / soft, 0.0, 1.0)
+            shadow[c.idx] *= np.where(inside & (tan_e > 0), lit, 1.0)
         normal = up - grad
         normal /= np.linalg.norm(normal, axis=1)[:, None]
         lambert = np.clip(np.einsum("ij,ij->i", normal, sun), 0.0, None)
         albedo = p.base_albedo * self.albedo(xyz, pixel_size) * albedo_gain
         return albedo * (p.ambient + (1.0 - p.ambient) * lambert * shadow)
+
+    def height(self, xyz: np.ndarray, pixel_size: float | None = None) -> np.ndarray:
+        """Crater topography (m above the reference surface) at body-fixed points."""
+        xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
+        up = xyz / np.linalg.norm(xyz, axis=1)[:, None]
+        out = np.zeros(len(up))
+        for c in self._craters(up, pixel_size):
+            out[c.idx] += c.h
+        return out
 
     def albedo(self, xyz: np.ndarray, pixel_size: float | None = None) -> np.ndarray:
         """Relative albedo (around 1) from multi-scale 3D value noise at body-fixed points."""
@@ -150,45 +168,47 @@ class GroundTexture:
             out += 2.0 * amp * (_value_noise(xyz / wl, p.seed * 131 + octave) - 0.5)
         return np.clip(out, 0.05, None)
 
-    def _add_craters(
+    def _craters(self, up: np.ndarray, pixel_size: float | None) -> Iterator[_CraterTerms]:
+        """The crater terms of every level and grid (skipping craters below ~1.5 pixels)."""
+        lat = np.arcsin(np.clip(up[:, 2], -1.0, 1.0))
+        lon = np.arctan2(up[:, 1], up[:, 0]) % (2.0 * np.pi)
+        for level, d_max in enumerate(self.params.crater_levels):
+            if pixel_size is not None and d_max < 1.5 * pixel_size:
+                continue
+            for grid in range(self.params.grids_per_level):
+                terms = self._crater_terms(up, lat, lon, level, grid, d_max, pixel_size)
+                if terms is not None:
+                    yield terms
+
+    def _crater_terms(
         self,
         up: np.ndarray,
         lat: np.ndarray,
         lon: np.ndarray,
-        sun: np.ndarray,
-        sun_up: np.ndarray,
         level: int,
         grid: int,
         d_max: float,
-        grad: np.ndarray,
-        shadow: np.ndarray,
-        albedo_gain: np.ndarray,
         pixel_size: float | None,
-    ) -> None:
+    ) -> _CraterTerms | None:
         p = self.params
         cell = 4.0 * d_max / self.radius  # cell size in radians
         n_bands = max(1, int(np.pi / cell))
         dlat = np.pi / n_bands
         shift = 0.5 * grid  # the second grid is offset by half a cell
-        band_f = (lat + 0.5 * np.pi) / dlat - shift
-        band = np.floor(band_f)
-        band_c = np.clip(band, 0, n_bands - 1)  # shifted grid: the edge bands wrap to the cap
-        lat0 = (band_c + shift) * dlat - 0.5 * np.pi
+        band = np.clip(np.floor((lat + 0.5 * np.pi) / dlat - shift), 0, n_bands - 1)
+        lat0 = (band + shift) * dlat - 0.5 * np.pi
         n_lon = np.maximum(1, np.floor(2.0 * np.pi * np.cos(lat0 + 0.5 * dlat) / dlat))
         dlon = 2.0 * np.pi / n_lon
         col = np.floor(((lon / dlon) - shift) % n_lon)
-        h = _hash(p.seed, level, grid, band_c, col)
-        present = _uniform(h, 1) < p.crater_probability
-        if not present.any():
-            return
-        idx = np.nonzero(present)[0]
+        h = _hash(p.seed, level, grid, band, col)
+        idx = np.nonzero(_uniform(h, 1) < p.crater_probability)[0]
         h = h[idx]
         diam = d_max * (0.5 + 0.5 * _uniform(h, 2))
         if pixel_size is not None:
             keep = diam >= 1.5 * pixel_size
             idx, h, diam = idx[keep], h[keep], diam[keep]
-            if len(idx) == 0:
-                return
+        if len(idx) == 0:
+            return None
         rad = 0.5 * diam
         fresh = 0.25 + 0.75 * _uniform(h, 3) ** 0.7
         # centre: the crater and its ejecta (2 radii) stay inside the cell
@@ -198,48 +218,48 @@ class GroundTexture:
         width_lon = np.maximum(dloni * self.radius * coslat_min, 1e-9)
         slack_lon = np.clip(0.5 * width_lon - 2.0 * rad, 0.0, None) / width_lon  # fraction of the cell
         clat = lat0i + 0.5 * dlat + (2.0 * _uniform(h, 4) - 1.0) * slack_lat
-        ccol = (col[idx] + shift + 0.5 + (2.0 * _uniform(h, 5) - 1.0) * slack_lon) * dloni
+        clon = (col[idx] + shift + 0.5 + (2.0 * _uniform(h, 5) - 1.0) * slack_lon) * dloni
         cosl = np.cos(clat)
-        centre = np.stack([cosl * np.cos(ccol), cosl * np.sin(ccol), np.sin(clat)], axis=1)
+        centre = np.stack([cosl * np.cos(clon), cosl * np.sin(clon), np.sin(clat)], axis=1)
         u = up[idx]
         offset = (u - centre) * self.radius  # chord ~ arc at these scales
         offset -= np.einsum("ij,ij->i", offset, u)[:, None] * u  # into the tangent plane
-        dist = np.linalg.norm(offset, axis=1)
-        r = dist / rad
+        r = np.linalg.norm(offset, axis=1) / rad
         near = r < 2.0
         if not near.any():
-            return
-        idx, r, rad, diam, fresh, offset, dist, u = (
-            a[near] for a in (idx, r, rad, diam, fresh, offset, dist, u)
-        )
+            return None
+        idx, r, rad, diam, fresh, offset = (a[near] for a in (idx, r, rad, diam, fresh, offset))
         depth = p.depth_ratio * diam * fresh
         rim = p.rim_ratio * diam * fresh
         inside = r < 1.0
-        # dh/dr (per metre): bowl 2 d r / R inside; ejecta -3 H r^-4 / R tapered by (2 - r) outside
+        # bowl H + d (r^2 - 1) inside; ejecta H r^-3 (2 - r) outside (zero at two radii)
         r_out = np.maximum(r, 1.0)
-        taper = np.clip(2.0 - r_out, 0.0, 1.0)
-        dh_out = (-3.0 * rim * r_out**-4 * taper - rim * r_out**-3) / rad
-        dh_dr = np.where(inside, 2.0 * depth * r / rad, dh_out)
-        radial = offset / np.maximum(dist, 1e-9)[:, None]
-        grad[idx] += dh_dr[:, None] * radial  # unique: a pixel is in one cell per grid
-        # bright ejecta blanket, slightly dark floor (fresh craters only)
-        gain = np.where(inside, 1.0 - 0.12 * fresh * (1.0 - r**2), 1.0 + 0.18 * fresh * taper * (r_out - 1.0))
-        albedo_gain[idx] *= gain
-        # the shadow the sun-side rim casts into the bowl
-        s = sun[idx]
-        s_up = sun_up[idx]
-        s_t = s - s_up[:, None] * u
-        s_t_norm = np.linalg.norm(s_t, axis=1)
-        hdir = s_t / np.maximum(s_t_norm, 1e-12)[:, None]
-        tan_e = s_up / np.maximum(s_t_norm, 1e-12)
-        pin = offset / rad[:, None]  # position in crater radii
-        ph = np.einsum("ij,ij->i", pin, hdir)
-        t = -ph + np.sqrt(np.clip(ph**2 - r**2 + 1.0, 0.0, None))  # distance to the rim toward the sun
-        h_here = rim + depth * (r**2 - 1.0)
-        clearance = h_here + t * rad * tan_e - rim  # ray height above the rim where it crosses it
-        soft = (pixel_size if pixel_size else 0.05 * rad) * np.maximum(tan_e, 0.05)
-        lit = np.clip(0.5 + clearance / soft, 0.0, 1.0)
-        shadow[idx] *= np.where(inside & (tan_e > 0), lit, 1.0)
+        h_out = rim * r_out**-3 * (2.0 - r_out)
+        dh_out = rim * (-3.0 * r_out**-4 * (2.0 - r_out) - r_out**-3)
+        height = np.where(inside, rim + depth * (r**2 - 1.0), h_out)
+        dh_dr = np.where(inside, 2.0 * depth * r, dh_out) / rad
+        return _CraterTerms(idx, r, rad, fresh, offset, rim, height, dh_dr)
+
+
+@dataclass(slots=True)
+class _CraterTerms:
+    """One grid's craters at the points they touch (arrays aligned with ``idx``)."""
+
+    idx: np.ndarray
+    """Indices of the points within two radii of their cell's crater (unique)."""
+    r: np.ndarray
+    """Distance from the crater centre, in radii."""
+    rad: np.ndarray
+    """Crater radius (m)."""
+    fresh: np.ndarray
+    offset: np.ndarray
+    """Tangent-plane vector (m) from the crater centre to the point."""
+    rim: np.ndarray
+    """Rim height (m)."""
+    h: np.ndarray
+    """Height (m) of the crater's profile at the point."""
+    dh_dr: np.ndarray
+    """Radial slope (m/m)."""
 
 
 def _smooth(t: np.ndarray) -> np.ndarray:
