@@ -1,0 +1,279 @@
+"""Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) with numpy memory maps.
+
+Pixels are read through a read-only ``numpy.memmap`` shaped ``(bands, tiles_y, tiles_x, tile_lines,
+tile_samples)``: a window touches only the tiles it needs, and each tile row is copied (and
+byte-swapped, if the cube is Msb) straight into the output in one numpy assignment.
+
+What :meth:`IsisCube.read` returns
+    Real cubes: float32. Integer cubes with ``Base = 0`` and ``Multiplier = 1``: the stored integer
+    dtype, unchanged. Scaled integer cubes: ``raw * Multiplier + Base`` as float32 (float64 for
+    UnsignedInteger). Special pixels (and NaN) are masked; in float results they hold NaN, in integer
+    results their raw value. :meth:`IsisCube.read_special` gives the special-pixel codes.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
+
+from tiepoint.errors import ImageError
+from tiepoint.io.base import Image, ImageNotFoundError, Window, normalize_window
+from tiepoint.io.isis_label import BlobInfo, CoreLayout, blob_infos, core_layout, parse_label, read_label_text
+from tiepoint.io.special_pixels import classify, invalid_mask
+
+_TABLE_TYPES = {"Integer": "i4", "Double": "f8", "Real": "f4", "Text": "S"}
+
+
+def _segments(start: int, stop: int, size: int) -> list[tuple[int, int, int, int]]:
+    """Split ``[start, stop)`` into runs over tiles of *size*: ``(tile0, tile1, first, last)``.
+
+    A run is either one partial tile (``tile1 = tile0 + 1``; pixels ``first:last`` within it) or
+    consecutive whole tiles (``first = 0``, ``last = size``).
+    """
+    t0, t1 = start // size, -(-stop // size)
+    out: list[tuple[int, int, int, int]] = []
+    t = t0
+    while t < t1:
+        a = max(start - t * size, 0)
+        b = min(stop - t * size, size)
+        if a == 0 and b == size:
+            u = t
+            while u + 1 < t1 and stop - (u + 1) * size >= size:
+                u += 1
+            out.append((t, u + 1, 0, size))
+            t = u + 1
+        else:
+            out.append((t, t + 1, a, b))
+            t += 1
+    return out
+
+
+class IsisCube(Image):
+    """An open ISIS3 cube. Prefer :func:`tiepoint.io.open_image`.
+
+    Parameters
+    ----------
+    path : str or Path
+        The cube (attached label) or its detached ``.lbl`` label.
+
+    Raises
+    ------
+    ImageError
+        Damaged or inconsistent label, missing or truncated data.
+    UnsupportedFormatError
+        A pixel type/format ISIS cube I/O does not support.
+    """
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise ImageNotFoundError("the file does not exist", self.path)
+        text = read_label_text(self.path)
+        self.label = parse_label(text, self.path)
+        self.layout: CoreLayout = core_layout(self.label, self.path)
+        lay = self.layout
+        if lay.data_path == self.path and lay.offset < len(text.encode("latin-1")):
+            raise ImageError(
+                f"the label's Core StartByte ({lay.offset + 1}) points inside the label text "
+                f"({len(text)} bytes)",
+                self.path,
+            )
+        size = lay.data_path.stat().st_size
+        if size < lay.offset + lay.nbytes:
+            have = max(0, size - lay.offset)
+            raise ImageError(
+                f"label says {lay.describe()} ({lay.nbytes} bytes from byte {lay.offset + 1}) but "
+                f"{'the file' if lay.data_path == self.path else lay.data_path} has only {have} bytes "
+                "of data",
+                self.path,
+            )
+        self.shape = (lay.lines, lay.samples)
+        self.bands = lay.bands
+        self.dtype = lay.ptype.dtype
+        self._blobs = blob_infos(self.label, self.path)
+        self._mm: np.memmap | None = None
+
+    # ------------------------------------------------------------------------------------- pixels
+
+    def _map(self) -> np.memmap:
+        if self._mm is None:
+            lay = self.layout
+            if lay.tiled:
+                shape: tuple[int, ...] = (
+                    lay.bands,
+                    lay.ntiles_y,
+                    lay.ntiles_x,
+                    lay.tile_lines,
+                    lay.tile_samples,
+                )
+            else:
+                shape = (lay.bands, lay.lines, lay.samples)
+            self._mm = np.memmap(
+                lay.data_path, dtype=lay.file_dtype, mode="r", offset=lay.offset, shape=shape
+            )
+        return self._mm
+
+    def read_raw(self, window: Window | None = None, band: int = 1) -> np.ndarray:
+        """Stored values of one band (or a window), native byte order, no scaling or masking."""
+        band = self._check_band(band)
+        (l0, l1), (s0, s1) = normalize_window(window, self.shape, self.path)
+        lay = self.layout
+        mm = self._map()[band - 1]
+        out = np.empty((l1 - l0, s1 - s0), dtype=lay.ptype.dtype)
+        try:
+            if not lay.tiled:
+                out[...] = mm[l0:l1, s0:s1]
+                return out
+            TL, TS = lay.tile_lines, lay.tile_samples
+            cols = _segments(s0, s1, TS)
+            for ty0, ty1, a, b in _segments(l0, l1, TL):
+                for ty in range(ty0, ty1):
+                    r0 = ty * TL + a - l0
+                    dst = out[r0 : r0 + b - a]
+                    for tx0, tx1, c, d in cols:
+                        c0 = tx0 * TS + c - s0
+                        src = mm[ty, tx0:tx1, a:b, c:d]  # (ntiles, rows, cols)
+                        n = tx1 - tx0
+                        dst[:, c0 : c0 + n * (d - c)].reshape(b - a, n, d - c)[...] = src.transpose(1, 0, 2)
+        except OSError as exc:  # e.g. the file shrank after it was opened
+            raise ImageError(f"reading pixels failed: {exc}", self.path) from None
+        return out
+
+    def read(self, window: Window | None = None, band: int = 1) -> np.ma.MaskedArray:
+        """Read one band (1-based), or a window of it, in physical units with special pixels masked.
+
+        Parameters
+        ----------
+        window : ((int, int), (int, int)), optional
+            ``((line_start, line_stop), (sample_start, sample_stop))``, 0-based, stop exclusive.
+        band : int
+
+        Returns
+        -------
+        numpy.ma.MaskedArray
+            See the module docstring for the dtype; ``.mask`` is a full boolean array.
+        """
+        raw = self.read_raw(window, band)
+        lay = self.layout
+        mask = invalid_mask(raw, lay.ptype)
+        if lay.ptype.is_float:
+            data = raw
+        elif lay.scaled:
+            data = np.multiply(raw, lay.multiplier, dtype=lay.ptype.physical_dtype(True))
+            if lay.base != 0.0:
+                data += data.dtype.type(lay.base)
+        else:
+            return np.ma.MaskedArray(raw, mask=mask, copy=False)
+        np.copyto(data, np.nan, where=mask)
+        return np.ma.MaskedArray(data, mask=mask, copy=False)
+
+    def read_special(self, window: Window | None = None, band: int = 1) -> np.ndarray:
+        """Special-pixel codes of a band/window (``tiepoint.io.special_pixels``: 0 valid, 1 NULL, ...)."""
+        return classify(self.read_raw(window, band), self.layout.ptype)
+
+    # -------------------------------------------------------------------------------------- blobs
+
+    @property
+    def blobs(self) -> list[tuple[str, str]]:
+        """``(type, name)`` of each blob, e.g. ``("Polygon", "Footprint")``, in label order."""
+        return [(b.type, b.name) for b in self._blobs]
+
+    def _blob(self, type_: str, name: str) -> BlobInfo | None:
+        for b in self._blobs:
+            if b.type == type_ and b.name == name:
+                return b
+        return None
+
+    def blob_bytes(self, type_: str, name: str) -> bytes:
+        """The raw data of blob *type_* / *name*.
+
+        Raises
+        ------
+        ImageError
+            No such blob, its file is missing, or the file ends before the blob does.
+        """
+        b = self._blob(type_, name)
+        if b is None:
+            raise ImageError(f"no {type_} blob named {name!r} (blobs: {self.blobs})", self.path)
+        if not b.path.is_file():
+            raise ImageError(f"the detached {type_} blob file {b.path} does not exist", self.path)
+        with open(b.path, "rb") as f:
+            f.seek(b.offset)
+            data = f.read(b.nbytes)
+        if len(data) != b.nbytes:
+            raise ImageError(
+                f"{type_} blob {name!r} says {b.nbytes} bytes from byte {b.offset + 1} but "
+                f"{b.path.name} has only {len(data)} there (truncated file?)",
+                self.path,
+            )
+        return data
+
+    def footprint_blob(self) -> BaseGeometry | None:
+        """The ``Polygon`` blob named ``Footprint`` (WKT) as a shapely geometry, or None if absent."""
+        if self._blob("Polygon", "Footprint") is None:
+            return None
+        text = self.blob_bytes("Polygon", "Footprint").rstrip(b"\0").decode("latin-1").strip()
+        try:
+            return shapely.from_wkt(text)
+        except shapely.errors.ShapelyError as exc:
+            raise ImageError(f"the Footprint Polygon blob is not valid WKT: {exc}", self.path) from None
+
+    def csm_state(self) -> str | None:
+        """The JSON part of the ``String`` blob ``CSMState`` (from its first ``{``), or None if absent."""
+        if self._blob("String", "CSMState") is None:
+            return None
+        text = self.blob_bytes("String", "CSMState").rstrip(b"\0").decode("utf-8", "replace")
+        start = text.find("{")
+        if start < 0:
+            raise ImageError("the CSMState blob holds no JSON object", self.path)
+        state = text[start:]
+        try:
+            json.loads(state)
+        except json.JSONDecodeError as exc:
+            raise ImageError(f"the CSMState blob is not valid JSON: {exc}", self.path) from None
+        return state
+
+    def table(self, name: str) -> np.ndarray:
+        """The records of ``Table`` blob *name* as a structured array (native byte order).
+
+        Field types: Integer -> int32, Double -> float64, Real -> float32, Text -> bytes (``S<Size>``);
+        a numeric field with ``Size > 1`` is a sub-array.
+        """
+        b = self._blob("Table", name)
+        if b is None:
+            names = [n for t, n in self.blobs if t == "Table"]
+            raise ImageError(f"no Table named {name!r} (tables: {names})", self.path)
+        obj = b.obj
+        order = "<" if obj.get("ByteOrder", "Lsb") == "Lsb" else ">"
+        fields = obj.getall("Field") if hasattr(obj, "getall") and "Field" in obj else []
+        spec = []
+        for f in fields:
+            ftype, size = f.get("Type"), f.get("Size", 1)
+            if ftype not in _TABLE_TYPES or not isinstance(size, int) or size < 1:
+                raise ImageError(
+                    f"Table {name!r} field {f.get('Name')!r} has bad Type/Size {ftype!r}/{size!r}", self.path
+                )
+            if ftype == "Text":
+                spec.append((str(f["Name"]), f"S{size}"))
+            else:
+                spec.append((str(f["Name"]), order + _TABLE_TYPES[ftype], (size,) if size > 1 else ()))
+        dtype = np.dtype(spec)
+        records = obj.get("Records")
+        data = self.blob_bytes("Table", name)
+        if not isinstance(records, int) or records * dtype.itemsize != len(data):
+            raise ImageError(
+                f"Table {name!r}: {records} records of {dtype.itemsize} bytes do not fill its "
+                f"{len(data)} bytes",
+                self.path,
+            )
+        arr = np.frombuffer(data, dtype=dtype, count=records)
+        return arr.astype(dtype.newbyteorder("="))
+
+    def close(self) -> None:
+        """Drop the memory map (arrays already returned stay valid)."""
+        self._mm = None
