@@ -106,9 +106,8 @@ def to_uint8(data: np.ma.MaskedArray, stretch: Stretch) -> tuple[np.ndarray, np.
     out *= np.float32(stretch.scale)
     np.clip(out, 0.0, 255.0, out=out)
     out += np.float32(0.5)
-    img = out.astype(np.uint8)  # NaN/inf are masked below
-    img[~valid] = stretch.fill
-    return img, valid
+    out[~valid] = stretch.fill  # also replaces NaN/inf before the cast
+    return out.astype(np.uint8), valid
 
 
 def keypoint_mask(valid: np.ndarray, edge_margin: int) -> np.ndarray:

@@ -1,0 +1,66 @@
+"""Keypoints container and pixel conventions, checked against blobs with analytic centres."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.spatial import cKDTree
+
+from tiepoint.features import Keypoints, extract, from_camera_coords, to_camera_coords, to_isis_coords
+
+
+def blobs(seed: int = 3) -> tuple[np.ndarray, np.ndarray]:
+    """Gaussian blobs (sigma 3 px) at random sub-pixel centres; centres in OpenCV (x, y)."""
+    rng = np.random.default_rng(seed)
+    lines, samples = np.mgrid[0:360, 0:360]
+    centres = []
+    image = np.zeros(lines.shape)
+    for cy in range(30, 330, 40):
+        for cx in range(30, 330, 40):
+            x, y = cx + rng.uniform(-0.5, 0.5), cy + rng.uniform(-0.5, 0.5)
+            centres.append((x, y))
+            image += np.exp(-((samples - x) ** 2 + (lines - y) ** 2) / (2 * 3.0**2))
+    return image * 1000, np.array(centres)
+
+
+def test_sift_positions_follow_opencv_pixel_centres() -> None:
+    image, centres = blobs()
+    kps = extract(image)
+    dist, idx = cKDTree(np.c_[kps.x, kps.y]).query(centres)
+    assert dist.max() < 0.1  # every blob found at its centre
+    assert abs(np.mean(kps.x[idx] - centres[:, 0])) < 0.02  # no systematic shift
+    assert abs(np.mean(kps.y[idx] - centres[:, 1])) < 0.02
+
+
+def test_without_precise_upscale_sift_is_biased() -> None:
+    # the reason the default enables it: OpenCV's plain upscale shifts keypoints by +1/4 px
+    image, centres = blobs()
+    kps = extract(image, {"params": {"enable_precise_upscale": False}})
+    _, idx = cKDTree(np.c_[kps.x, kps.y]).query(centres)
+    assert np.mean(kps.x[idx] - centres[:, 0]) > 0.15
+
+
+def test_camera_and_isis_conventions() -> None:
+    x, y = np.array([0.0, 10.25]), np.array([0.0, 3.5])
+    lines, samples = to_camera_coords(x, y)
+    np.testing.assert_array_equal(lines, y + 0.5)  # pixel (0,0)'s centre is (0.5, 0.5) in USGSCSM
+    np.testing.assert_array_equal(samples, x + 0.5)
+    back_x, back_y = from_camera_coords(lines, samples)
+    np.testing.assert_array_equal(back_x, x)
+    np.testing.assert_array_equal(back_y, y)
+    isis_s, isis_l = to_isis_coords(x, y)
+    np.testing.assert_array_equal(isis_s, x + 1)
+    np.testing.assert_array_equal(isis_l, y + 1)
+
+
+def test_keypoints_validates_lengths_and_selects() -> None:
+    n = 5
+    kp = Keypoints(np.arange(n), np.arange(n) * 2, np.ones(n), np.ones(n), np.zeros(n), np.zeros(n),
+                   np.arange(n * 4, dtype=np.uint8).reshape(n, 4), "sift")  # fmt: skip
+    assert len(kp) == n and kp.x.dtype == np.float64 and kp.size.dtype == np.float32
+    sub = kp.select(np.array([3, 1]))
+    np.testing.assert_array_equal(sub.y, [6.0, 2.0])
+    np.testing.assert_array_equal(sub.descriptors[0], kp.descriptors[3])
+    assert kp.bbox() == (0.0, 0.0, 4.0, 8.0)
+    with pytest.raises(ValueError, match="disagree"):
+        Keypoints(np.arange(3), np.arange(2), *(np.ones(3),) * 3, np.zeros(3), np.zeros((3, 4)), "sift")
