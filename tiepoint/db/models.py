@@ -1,0 +1,176 @@
+"""SQLAlchemy 2 models of the tiepoint database.
+
+Tables: ``images`` (the GeoPackage feature table / QGIS layer, geometry column ``footprint``),
+``cameras`` and ``keypoints`` (one each per image), ``jobs`` (one row per image submission) and
+``job_attempts`` (one row per try of a job). All datetimes are timezone-aware UTC.
+
+The schema itself is created by the Alembic migrations in :mod:`tiepoint.db.migrations`; these
+classes must stay in step with them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from shapely.geometry import MultiPolygon
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from tiepoint.db.types import MultiPolygonType, UTCDateTime
+
+JOB_STATES = ("queued", "running", "succeeded", "failed")
+"""Allowed ``Job.state`` values."""
+ATTEMPT_STATES = ("running", "succeeded", "failed")
+"""Allowed ``JobAttempt.state`` values."""
+
+IMAGES_TABLE = "images"
+FOOTPRINT_COLUMN = "footprint"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of all tiepoint tables."""
+
+
+class Image(Base):
+    """One ingested image and its footprints."""
+
+    __tablename__ = IMAGES_TABLE
+    __table_args__ = (
+        CheckConstraint("lines > 0 AND samples > 0 AND bands > 0", name="ck_images_dimensions"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    name: Mapped[str] = mapped_column(Text, index=True)
+    product_id: Mapped[str | None] = mapped_column(Text)
+    lines: Mapped[int] = mapped_column(Integer)
+    samples: Mapped[int] = mapped_column(Integer)
+    bands: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(Text)
+    footprint: Mapped[MultiPolygon] = mapped_column(MultiPolygonType())
+    """Lat/lon footprint: x = positive-east longitude (degrees), y = planetocentric latitude."""
+    footprint_xyz: Mapped[MultiPolygon | None] = mapped_column(MultiPolygonType(has_z=True))
+    """Body-fixed footprint in metres (MultiPolygon Z)."""
+    ingested: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the row was (last) written."""
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """When the ingest job that produced the row started on its worker."""
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[str | None] = mapped_column(Text)
+    """JSON text of :attr:`tiepoint.records.ImageRecord.extra`."""
+
+    camera: Mapped[Camera | None] = relationship(
+        back_populates="image", uselist=False, cascade="all, delete-orphan", passive_deletes=True
+    )
+    keypoints: Mapped[KeypointSet | None] = relationship(
+        back_populates="image", uselist=False, cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def __repr__(self) -> str:
+        return f"Image(id={self.id!r}, path={self.path!r})"
+
+
+class Camera(Base):
+    """The camera model of one image: CSM model name and the JSON state it is rebuilt from."""
+
+    __tablename__ = "cameras"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    model_name: Mapped[str] = mapped_column(Text)
+    state: Mapped[str] = mapped_column(Text)
+
+    image: Mapped[Image] = relationship(back_populates="camera")
+
+
+class KeypointSet(Base):
+    """Where an image's keypoints are (HDF5 file), how many, which extractor, their pixel bbox."""
+
+    __tablename__ = "keypoints"
+    __table_args__ = (CheckConstraint("count >= 0", name="ck_keypoints_count"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), unique=True)
+    path: Mapped[str] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer)
+    extractor: Mapped[str] = mapped_column(Text)
+    bbox_xmin: Mapped[float | None] = mapped_column(Float)
+    bbox_ymin: Mapped[float | None] = mapped_column(Float)
+    bbox_xmax: Mapped[float | None] = mapped_column(Float)
+    bbox_ymax: Mapped[float | None] = mapped_column(Float)
+
+    image: Mapped[Image] = relationship(back_populates="keypoints")
+
+    @property
+    def bbox(self) -> tuple[float, float, float, float] | None:
+        """(x_min, y_min, x_max, y_max) or None."""
+        if self.bbox_xmin is None:
+            return None
+        return (self.bbox_xmin, self.bbox_ymin, self.bbox_xmax, self.bbox_ymax)  # type: ignore[return-value]
+
+
+class Job(Base):
+    """One submission of one image path to the cluster (a path may be submitted many times)."""
+
+    __tablename__ = "jobs"
+    __table_args__ = (
+        CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed')", name="ck_jobs_state"),
+        CheckConstraint("attempts >= 0", name="ck_jobs_attempts"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(Text, index=True)
+    force: Mapped[bool] = mapped_column(Boolean, default=False)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    maxfailures: Mapped[int] = mapped_column(Integer, default=3)
+    submitted: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+    image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+    attempt_rows: Mapped[list[JobAttempt]] = relationship(
+        back_populates="job",
+        order_by="JobAttempt.number",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+    def __repr__(self) -> str:
+        return f"Job(id={self.id!r}, path={self.path!r}, state={self.state!r}, attempts={self.attempts!r})"
+
+
+class JobAttempt(Base):
+    """One try of a job on a worker: when, where, and how it ended."""
+
+    __tablename__ = "job_attempts"
+    __table_args__ = (
+        UniqueConstraint("job_id", "number", name="uq_job_attempts_job_number"),
+        CheckConstraint("state IN ('running', 'succeeded', 'failed')", name="ck_job_attempts_state"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    """1 for the first try."""
+    state: Mapped[str] = mapped_column(String(16), default="running")
+    host: Mapped[str | None] = mapped_column(Text)
+    worker: Mapped[str | None] = mapped_column(Text)
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    error_type: Mapped[str | None] = mapped_column(Text)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    traceback: Mapped[str | None] = mapped_column(Text)
+    log: Mapped[str | None] = mapped_column(Text)
+
+    job: Mapped[Job] = relationship(back_populates="attempt_rows")

@@ -1,0 +1,167 @@
+"""Idempotent writes of :class:`~tiepoint.records.ImageRecord` s: image + camera + keypoints rows.
+
+One call is one transaction. Rows are upserted on the unique ``images.path`` (and the unique
+``image_id`` of cameras/keypoints), so concurrent writers of the same path produce one row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import shapely
+from sqlalchemy import Connection, select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from tiepoint.config import BodyConfig
+from tiepoint.db.geometry import to_multipolygon, validate_lonlat
+from tiepoint.db.models import IMAGES_TABLE, Camera, Image, KeypointSet
+from tiepoint.errors import DatabaseError
+from tiepoint.records import ImageRecord
+
+_CHUNK = 500
+
+
+def _insert(conn: Connection, model):
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
+
+
+def image_row(record: ImageRecord, body: BodyConfig, now: datetime) -> dict[str, Any]:
+    """The ``images`` column values of *record*, validated.
+
+    Raises
+    ------
+    DatabaseError
+        Naming the image path, if the footprint is not a valid lat/lon (Multi)Polygon or a field
+        has the wrong type.
+    """
+    try:
+        footprint = to_multipolygon(record.footprint)
+        validate_lonlat(footprint)
+        footprint_xyz = None
+        if record.footprint_xyz is not None:
+            footprint_xyz = to_multipolygon(record.footprint_xyz)
+            if not shapely.has_z(footprint_xyz):
+                raise ValueError("footprint_xyz has no Z coordinates")
+        extra = json.dumps(record.extra, default=str) if record.extra else None
+        for key in ("lines", "samples", "bands"):
+            value = getattr(record, key)
+            if not isinstance(value, int) or value <= 0:
+                raise ValueError(f"{key} must be a positive integer, got {value!r}")
+    except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
+        raise DatabaseError(f"cannot store image record: {exc}", record.path) from None
+    return {
+        "path": record.path,
+        "name": record.name,
+        "product_id": record.product_id,
+        "lines": record.lines,
+        "samples": record.samples,
+        "bands": record.bands,
+        "content_hash": record.content_hash,
+        "footprint": shapely.set_srid(footprint, body.srid),
+        "footprint_xyz": footprint_xyz,
+        "ingested": now,
+        "started": record.started,
+        "finished": record.finished,
+        "host": record.host,
+        "extra": extra,
+    }
+
+
+def _camera_row(record: ImageRecord, image_id: int) -> dict[str, Any]:
+    return {"image_id": image_id, "model_name": record.camera_model, "state": record.camera_state}
+
+
+def _keypoint_row(record: ImageRecord, image_id: int) -> dict[str, Any]:
+    kp = record.keypoints
+    bbox = kp.bbox if kp.bbox is not None else (None, None, None, None)
+    if len(bbox) != 4:
+        raise DatabaseError(f"keypoint bbox must have 4 values, got {len(bbox)}", record.path)
+    return {
+        "image_id": image_id,
+        "path": kp.path,
+        "count": kp.count,
+        "extractor": kp.extractor,
+        "bbox_xmin": bbox[0],
+        "bbox_ymin": bbox[1],
+        "bbox_xmax": bbox[2],
+        "bbox_ymax": bbox[3],
+    }
+
+
+def _dedupe(records: Sequence[ImageRecord], force: bool) -> dict[str, ImageRecord]:
+    """One record per path: the first (not force: later ones change nothing) or the last (force)."""
+    chosen: dict[str, ImageRecord] = {}
+    for rec in records:
+        if force or rec.path not in chosen:
+            chosen[rec.path] = rec
+    return chosen
+
+
+def _ids_of(conn: Connection, paths: list[str]) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for i in range(0, len(paths), _CHUNK):
+        chunk = paths[i : i + _CHUNK]
+        ids.update(conn.execute(select(Image.path, Image.id).where(Image.path.in_(chunk))).tuples().all())
+    return ids
+
+
+def write_records(
+    conn: Connection, records: Sequence[ImageRecord], body: BodyConfig, force: bool = False
+) -> list[int]:
+    """Upsert *records* on *conn* (inside the caller's transaction); return their image ids in order.
+
+    Without *force* an existing path is left unchanged (image, camera and keypoints rows alike);
+    with *force* all three are replaced by the record's values.
+    """
+    if not records:
+        return []
+    now = datetime.now(UTC)
+    chosen = _dedupe(records, force)
+    rows = [image_row(rec, body, now) for rec in chosen.values()]
+    written: dict[str, int] = {}
+    for i in range(0, len(rows), _CHUNK):
+        chunk = rows[i : i + _CHUNK]
+        stmt = _insert(conn, Image)
+        if force:
+            updatable = {k: stmt.excluded[k] for k in chunk[0] if k != "path"}
+            stmt = stmt.on_conflict_do_update(index_elements=["path"], set_=updatable)
+        else:
+            stmt = stmt.on_conflict_do_nothing(index_elements=["path"])
+        written.update(conn.execute(stmt.returning(Image.path, Image.id), chunk).tuples().all())
+    ids = dict(written)
+    missing = [p for p in chosen if p not in ids]
+    if missing:
+        ids.update(_ids_of(conn, missing))
+    if written:
+        cameras = [_camera_row(chosen[p], i) for p, i in written.items()]
+        keypoints = [_keypoint_row(chosen[p], i) for p, i in written.items()]
+        for model, values in ((Camera, cameras), (KeypointSet, keypoints)):
+            for i in range(0, len(values), _CHUNK):
+                chunk = values[i : i + _CHUNK]
+                stmt = _insert(conn, model)
+                if force:
+                    set_ = {k: stmt.excluded[k] for k in chunk[0] if k != "image_id"}
+                    stmt = stmt.on_conflict_do_update(index_elements=["image_id"], set_=set_)
+                else:
+                    stmt = stmt.on_conflict_do_nothing(index_elements=["image_id"])
+                conn.execute(stmt, chunk)
+        if conn.dialect.name == "sqlite":
+            _grow_gpkg_extent(conn, [row["footprint"] for row in rows if row["path"] in written])
+    return [ids[rec.path] for rec in records]
+
+
+def _grow_gpkg_extent(conn: Connection, footprints: list) -> None:
+    """Extend the ``gpkg_contents`` extent of the images layer to cover *footprints*."""
+    if not footprints:
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(footprints)
+    conn.exec_driver_sql(
+        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?), "
+        "max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?), "
+        "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+        (minx, minx, miny, miny, maxx, maxx, maxy, maxy, IMAGES_TABLE),
+    )
