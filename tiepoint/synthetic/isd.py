@@ -30,7 +30,7 @@ from scipy.spatial.transform import Rotation
 
 from tiepoint.errors import CameraError
 
-__all__ = ["camera_axes", "frame_isd", "surface_normal", "surface_point"]
+__all__ = ["camera_axes", "frame_isd", "linescan_isd", "surface_normal", "surface_point"]
 
 MARS_SEMIMAJOR = 3396190.0
 MARS_SEMIMINOR = 3376200.0
@@ -216,6 +216,148 @@ def frame_isd(
             "positions": [sun.tolist()],
             "velocities": [[0.0, 0.0, 0.0]],
             "ephemeris_times": [float(center_time)],
+            "reference_frame": 1,
+        },
+    }
+
+
+def linescan_isd(
+    lat: float,
+    lon: float,
+    altitude: float,
+    *,
+    lines: int = 512,
+    samples: int = 512,
+    focal_length: float = 50.0,
+    pixel_pitch: float = 0.01,
+    heading: float = 0.0,
+    line_time: float = 1e-3,
+    semimajor: float = MARS_SEMIMAJOR,
+    semiminor: float = MARS_SEMIMINOR,
+    center_time: float = 0.0,
+    nodes: int = 33,
+    image_id: str = "SYNTHETIC_LINESCAN",
+) -> dict[str, Any]:
+    """Build a ``USGS_ASTRO_LINE_SCANNER_SENSOR_MODEL`` ISD for a nadir push-broom on a circular orbit.
+
+    The spacecraft flies a circle of radius ``|surface point| + altitude`` about the body centre
+    whose ground track passes over planetocentric ``lat``/``lon`` at ``center_time``, heading
+    ``heading`` degrees clockwise from north (from the body +x axis projected, at a pole). The camera
+    looks at the body centre (the centre pixel of the middle line sees ``lat``/``lon`` exactly);
+    lines advance along track, samples run to the right of the track (x = velocity, z = nadir). The
+    orbit rate makes along-track pixels about as long as the nadir ground sample distance
+    ``altitude * pixel_pitch / focal_length``.
+
+    Parameters
+    ----------
+    lat, lon, altitude, lines, samples, focal_length, pixel_pitch, semimajor, semiminor, center_time,
+    image_id
+        As in :func:`frame_isd`.
+    heading : float
+        Ground-track azimuth at the centre (degrees clockwise from north).
+    line_time : float
+        Exposure time of one line (seconds).
+    nodes : int
+        Number of ephemeris / pointing samples spread over the image time (>= 2).
+
+    Returns
+    -------
+    dict
+        The ISD.
+
+    Raises
+    ------
+    CameraError
+        On a non-positive size, altitude, focal length, pitch, radius or line time, or nodes < 2.
+    """
+    for name, value in (
+        ("altitude", altitude),
+        ("lines", lines),
+        ("samples", samples),
+        ("focal_length", focal_length),
+        ("pixel_pitch", pixel_pitch),
+        ("line_time", line_time),
+        ("semimajor", semimajor),
+        ("semiminor", semiminor),
+    ):
+        if not np.isfinite(value) or value <= 0:
+            raise CameraError(f"synthetic line-scan ISD: {name} must be positive, got {value!r}")
+    if nodes < 2:
+        raise CameraError(f"synthetic line-scan ISD: nodes must be >= 2, got {nodes}")
+    ground = surface_point(lat, lon, semimajor, semiminor)
+    up = _unit(ground)
+    north, east = _north_east(up)
+    az = np.radians(heading)
+    along = np.cos(az) * north + np.sin(az) * east
+    radius = np.linalg.norm(ground) + altitude
+    gsd = altitude * pixel_pitch / focal_length
+    rate = gsd / (np.linalg.norm(ground) * line_time)  # orbit angular rate (rad/s)
+    half = 0.5 * lines * line_time
+    times = np.linspace(-half, half, nodes) * 1.1  # a margin beyond the first and last line
+    angle = rate * times
+    pos = radius * (np.cos(angle)[:, None] * up + np.sin(angle)[:, None] * along)
+    vel = radius * rate * (-np.sin(angle)[:, None] * up + np.cos(angle)[:, None] * along)
+    quats = []
+    for p, v in zip(pos, vel, strict=True):
+        sensor_to_body = camera_axes(-p, v)
+        qx, qy, qz, qw = Rotation.from_matrix(sensor_to_body.T).as_quat()
+        quats.append([float(qw), float(qx), float(qy), float(qz)])
+    et = (center_time + times).tolist()
+    identity = [1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 1.0]
+    inv_pitch = 1.0 / pixel_pitch
+    sun = _unit(ground) * SUN_DISTANCE_KM
+    return {
+        "name_model": "USGS_ASTRO_LINE_SCANNER_SENSOR_MODEL",
+        "name_platform": "SYNTHETIC_SPACECRAFT",
+        "name_sensor": "SYNTHETIC_LINESCAN_CAMERA",
+        "image_identifier": image_id,
+        "image_lines": int(lines),
+        "image_samples": int(samples),
+        "center_ephemeris_time": float(center_time),
+        "starting_ephemeris_time": float(center_time - half),
+        "line_scan_rate": [[0.5, -half, float(line_time)]],
+        "interpolation_method": "lagrange",
+        "detector_sample_summing": 1,
+        "detector_line_summing": 1,
+        "starting_detector_line": 0,
+        "starting_detector_sample": 0,
+        "detector_center": {"line": 0.0, "sample": samples / 2.0},
+        "focal_length_model": {"focal_length": float(focal_length)},
+        "focal2pixel_lines": [0.0, inv_pitch, 0.0],
+        "focal2pixel_samples": [0.0, 0.0, inv_pitch],
+        "optical_distortion": {"radial": {"coefficients": [0.0, 0.0, 0.0]}},
+        "radii": {"semimajor": semimajor / 1000.0, "semiminor": semiminor / 1000.0, "unit": "km"},
+        "reference_height": {"minheight": -1000.0, "maxheight": 1000.0, "unit": "m"},
+        "instrument_position": {
+            "unit": "km",
+            "positions": (pos / 1000.0).tolist(),
+            "velocities": (vel / 1000.0).tolist(),
+            "ephemeris_times": et,
+            "reference_frame": 1,
+        },
+        "instrument_pointing": {
+            "quaternions": quats,
+            "angular_velocities": [[0.0, 0.0, 0.0]] * nodes,
+            "ephemeris_times": et,
+            "reference_frame": 1,
+            "time_dependent_frames": [-1000, 1],
+            "constant_frames": [-1000],
+            "constant_rotation": identity,
+        },
+        "body_rotation": {
+            "quaternions": [[1.0, 0.0, 0.0, 0.0]] * nodes,
+            "angular_velocities": [[0.0, 0.0, 0.0]] * nodes,
+            "ephemeris_times": et,
+            "reference_frame": 1,
+            "time_dependent_frames": [10000, 1],
+            "constant_frames": [10000],
+            "constant_rotation": identity,
+        },
+        "sun_position": {
+            "unit": "km",
+            "positions": [sun.tolist()] * 2,
+            "velocities": [[0.0, 0.0, 0.0]] * 2,
+            "ephemeris_times": [et[0], et[-1]],
             "reference_frame": 1,
         },
     }
