@@ -231,6 +231,7 @@ def linescan_isd(
     focal_length: float = 50.0,
     pixel_pitch: float = 0.01,
     heading: float = 0.0,
+    roll: float = 0.0,
     line_time: float = 1e-3,
     semimajor: float = MARS_SEMIMAJOR,
     semiminor: float = MARS_SEMIMINOR,
@@ -242,8 +243,8 @@ def linescan_isd(
 
     The spacecraft flies a circle of radius ``|surface point| + altitude`` about the body centre
     whose ground track passes over planetocentric ``lat``/``lon`` at ``center_time``, heading
-    ``heading`` degrees clockwise from north (from the body +x axis projected, at a pole). The camera
-    looks at the body centre (the centre pixel of the middle line sees ``lat``/``lon`` exactly);
+    ``heading`` degrees clockwise from north (from the body +x axis projected, at a pole). Unrolled,
+    the camera looks at the body centre (the centre pixel of the middle line sees ``lat``/``lon``);
     lines advance along track, samples run to the right of the track (x = velocity, z = nadir). The
     orbit rate makes along-track pixels about as long as the nadir ground sample distance
     ``altitude * pixel_pitch / focal_length``.
@@ -255,6 +256,9 @@ def linescan_isd(
         As in :func:`frame_isd`.
     heading : float
         Ground-track azimuth at the centre (degrees clockwise from north).
+    roll : float
+        Tilt of the look direction from nadir toward increasing samples (degrees, about the
+        velocity); beyond the limb angle the view misses the body.
     line_time : float
         Exposure time of one line (seconds).
     nodes : int
@@ -298,8 +302,10 @@ def linescan_isd(
     pos = radius * (np.cos(angle)[:, None] * up + np.sin(angle)[:, None] * along)
     vel = radius * rate * (-np.sin(angle)[:, None] * up + np.cos(angle)[:, None] * along)
     quats = []
+    tilt = np.radians(roll)
     for p, v in zip(pos, vel, strict=True):
-        sensor_to_body = camera_axes(-p, v)
+        nadir, right = -_unit(p), np.cross(-_unit(p), _unit(v))
+        sensor_to_body = camera_axes(np.cos(tilt) * nadir + np.sin(tilt) * right, v)
         qx, qy, qz, qw = Rotation.from_matrix(sensor_to_body.T).as_quat()
         quats.append([float(qw), float(qx), float(qy), float(qz)])
     et = (center_time + times).tolist()
