@@ -1,0 +1,570 @@
+"""The :class:`ImageAdder`: queue images for ingestion on a Dask cluster and record the results.
+
+One job per image runs the ingest pipeline on a worker and returns a result record. A single
+dispatcher thread owns every database access: it creates jobs, opens an attempt per submission,
+and, as futures finish (their done-callbacks only put them on a queue), records each attempt,
+writes the result with :meth:`Database.write_image`, and resubmits failed jobs until
+``cluster.maxfailures`` attempts have failed. Workers never touch the database. Outcomes that
+arrive while the database is unavailable go to an on-disk :class:`Spool` and are written when it
+is back. A new ImageAdder on the same database resumes the jobs a dead dispatcher left unfinished.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import logging
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from tiepoint.config import Config, load_config
+from tiepoint.db import Database, DatabaseUnavailableError
+from tiepoint.dispatch.attempt import AttemptOutcome, outcome_from_exception, run_attempt
+from tiepoint.dispatch.cluster import dashboard_link, start_cluster
+from tiepoint.dispatch.ledger import LOST, SUCCEEDED, JobRef, Ledger
+from tiepoint.dispatch.paths import expand_images
+from tiepoint.dispatch.spool import Spool, SpooledOutcome, default_spool_dir
+from tiepoint.errors import DatabaseError, ImageError, TiepointError
+
+logger = logging.getLogger(__name__)
+
+SPOOL_RETRY_SECONDS = 2.0
+"""How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
+
+_LIVE_OWNERS: set[str] = set()
+"""Owner tags of the ImageAdders alive in this process."""
+
+
+def _default_job() -> Callable[..., Any]:
+    from tiepoint.pipeline import ingest_image
+
+    return ingest_image
+
+
+def owner_is_alive(tag: str | None) -> bool:
+    """Whether the dispatcher that tagged a running attempt may still be alive.
+
+    A tag is ``dispatcher:<host>:<pid>:<token>``. On this host a dead pid (or, in this very
+    process, an ImageAdder that is gone) means the attempt was lost; attempts of dispatchers on
+    other hosts are presumed alive.
+    """
+    if not tag or not tag.startswith("dispatcher:"):
+        return False
+    try:
+        _, host, pid_text, _token = tag.split(":", 3)
+        pid = int(pid_text)
+    except ValueError:
+        return False
+    if host != socket.gethostname():
+        return True
+    if pid == os.getpid():
+        return tag in _LIVE_OWNERS
+    try:
+        import psutil
+
+        return psutil.pid_exists(pid)
+    except ImportError:  # pragma: no cover - psutil is a dependency
+        return True
+
+
+class ImageAdder:
+    """Ingest images into the tiepoint database with jobs on a Dask cluster.
+
+    Parameters
+    ----------
+    config : path, dict, Config or None
+        The configuration (see :func:`tiepoint.config.load_config`); None reads
+        ``$TIEPOINT_CONFIG``, then ``./tiepoint.yml``, then the defaults.
+    job : callable, optional
+        ``job(path, config) -> ImageRecord``, run on the workers; default
+        :func:`tiepoint.pipeline.ingest_image`. It must be importable by the workers.
+    client : distributed.Client, optional
+        Use this client instead of starting the configured cluster (it is not closed by
+        :meth:`close`).
+    spool_dir : path, optional
+        Where outcomes wait while the database is unavailable (default: see
+        :func:`~tiepoint.dispatch.spool.default_spool_dir`).
+    resume : bool
+        Resubmit the jobs a dead dispatcher left queued or running (default True).
+
+    Examples
+    --------
+    >>> ia = ImageAdder("tiepoint.yml")                       # doctest: +SKIP
+    >>> ia.add_images("/data/ctx/cal/", "cub")                # doctest: +SKIP
+    >>> ia.wait(progress=True); ia.failed_jobs                # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        config: str | os.PathLike[str] | dict[str, Any] | Config | None = None,
+        *,
+        job: Callable[..., Any] | None = None,
+        client: Any = None,
+        spool_dir: str | os.PathLike[str] | None = None,
+        resume: bool = True,
+    ) -> None:
+        self.config = load_config(config)
+        self._job = job if job is not None else _default_job()
+        self._config_json = self.config.model_dump_json()
+        self.db = Database(self.config.database.url, self.config.database.body)
+        self.ledger = Ledger(self.db)
+        self.spool = Spool(spool_dir or default_spool_dir(self.config.database.url))
+        self._token = uuid.uuid4().hex[:12]
+        self.owner = f"dispatcher:{socket.gethostname()}:{os.getpid()}:{self._token}"
+        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
+        self._cond = threading.Condition()
+        self._futures: dict[str, tuple[int, int, Any]] = {}  # key -> (job id, attempt, future)
+        self._known: dict[int, str] = {}  # job id -> path, jobs this adder took on
+        self._finished: set[int] = set()
+        self._spool_pending = False
+        self._last_spool_try = 0.0
+        self._closed = False
+        self._client = client
+        self._cluster = None
+        self._own_client = client is None
+        if client is None:
+            self._client, self._cluster = start_cluster(self.config.cluster)
+        _LIVE_OWNERS.add(self.owner)
+        self._thread = threading.Thread(
+            target=self._loop, name=f"tiepoint-dispatcher-{self._token}", daemon=True
+        )
+        self._thread.start()
+        try:
+            self._call(self._replay_spool)
+            if resume:
+                self._call(self._resume)
+        except BaseException:
+            self.close()
+            raise
+        link = self.dashboard_link
+        logger.info("ImageAdder on %s; dashboard: %s", self.scheduler_address, link or "not available")
+
+    # ------------------------------------------------------------------ public API
+
+    @property
+    def client(self) -> Any:
+        """The :class:`distributed.Client` jobs are submitted with."""
+        return self._client
+
+    @property
+    def scheduler_address(self) -> str:
+        """The Dask scheduler's address."""
+        return self._client.scheduler.address
+
+    @property
+    def dashboard_link(self) -> str | None:
+        """The Dask dashboard URL, or None when it is off or bokeh is not installed."""
+        return dashboard_link(self._client)
+
+    def add_image(self, path: str | os.PathLike[str], force: bool = False) -> list[str]:
+        """Queue one image; returns at once.
+
+        Parameters
+        ----------
+        path : path
+            The image file.
+        force : bool
+            Ingest again even if the database already holds the image.
+
+        Returns
+        -------
+        list of str
+            The absolute path if a job was queued, else an empty list (already ingested or queued).
+        """
+        p = os.fspath(path)
+        if not os.path.isfile(p):
+            raise ImageError("no such file", p)
+        return self.add_images([p], force=force)
+
+    def add_images(
+        self,
+        directory_or_glob_or_list: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+        extension: str | None = None,
+        force: bool = False,
+    ) -> list[str]:
+        """Queue every image of a directory, a glob pattern or a list; returns at once.
+
+        Images already in the database are skipped unless *force*; so are images this adder is
+        already working on.
+
+        Parameters
+        ----------
+        directory_or_glob_or_list : path, glob pattern or iterable of paths
+            See :func:`tiepoint.dispatch.paths.expand_images`.
+        extension : str, optional
+            File extension (``"cub"`` or ``".cub"``).
+        force : bool
+            Ingest again images the database already holds.
+
+        Returns
+        -------
+        list of str
+            The absolute paths queued.
+        """
+        paths = expand_images(directory_or_glob_or_list, extension)
+        if not paths:
+            logger.warning("no images found in %s", directory_or_glob_or_list)
+            return []
+        return self._call(self._add, paths, force)
+
+    @property
+    def job_status(self) -> dict[str, bool | int]:
+        """``{path: True}`` for an ingested image, else ``{path: failed attempts so far}``.
+
+        Covers the newest job of every path in the ledger (all dispatchers, all sessions).
+        """
+        latest = self._call(self.ledger.latest)
+        return {p: True if state == SUCCEEDED else n for p, (state, n) in latest.items()}
+
+    @property
+    def failed_jobs(self) -> list[str]:
+        """Paths whose newest job exhausted ``maxfailures``."""
+        return [ref.path for ref in self._call(self.ledger.newest_failed)]
+
+    def inspect(self, path: str | os.PathLike[str]) -> list[dict[str, Any]]:
+        """Every attempt at ingesting *path*, oldest first.
+
+        Returns
+        -------
+        list of dict
+            Keys ``job``, ``attempt``, ``state``, ``force``, ``host``, ``worker``, ``started``,
+            ``finished``, ``error`` (``"Type: message"`` or None), ``error_type``,
+            ``error_message``, ``traceback``, ``log``.
+        """
+        return self._call(self.ledger.attempts, str(os.path.abspath(os.fspath(path))))
+
+    def rerun_failed(self) -> list[str]:
+        """Queue again every path whose newest job failed, with ``maxfailures`` more attempts.
+
+        Returns
+        -------
+        list of str
+            The paths queued.
+        """
+        return self._call(self._rerun_failed)
+
+    def wait(self, timeout: float | None = None, progress: bool = False) -> bool:
+        """Block until every job of this adder has finished and its outcome is recorded.
+
+        Parameters
+        ----------
+        timeout : float, optional
+            Seconds to wait at most.
+        progress : bool
+            Show a progress bar (rich; works in a terminal and in Jupyter).
+
+        Returns
+        -------
+        bool
+            True if all jobs finished and every outcome is in the database; False on timeout or
+            when outcomes are still spooled because the database is unavailable.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        bar = None
+        if progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+            bar = Progress("ingesting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            bar.start()
+            task = bar.add_task("jobs", total=max(len(self._known), 1))
+        try:
+            while True:
+                with self._cond:
+                    busy = bool(self._futures)
+                    if busy:
+                        self._cond.wait(0.25)
+                    busy = bool(self._futures)
+                if bar is not None:
+                    bar.update(task, total=max(len(self._known), 1), completed=self.n_finished)
+                if not busy:
+                    break
+                if deadline is not None and time.monotonic() >= deadline:
+                    return False
+                if not self._thread.is_alive():
+                    raise TiepointError("the dispatcher thread has stopped")
+        finally:
+            if bar is not None:
+                bar.stop()
+        self._call(self._replay_spool)
+        return len(self.spool) == 0
+
+    @property
+    def n_finished(self) -> int:
+        """How many of this adder's jobs have finished (succeeded, failed, or outcome spooled)."""
+        with self._cond:
+            return len(self._finished)
+
+    @property
+    def n_jobs(self) -> int:
+        """How many jobs this adder has taken on."""
+        with self._cond:
+            return len(self._known)
+
+    def close(self) -> None:
+        """Stop: jobs still running are cancelled and go back to ``queued`` in the ledger (a later
+        ImageAdder resumes them), spooled outcomes are written if the database is back, and the
+        cluster started here is shut down."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._thread.is_alive():
+            try:
+                self._call(self._shutdown)
+            except TiepointError as exc:  # the database is unavailable: the ledger resumes later
+                logger.warning("closing without updating the job ledger: %s", exc)
+            self._queue.put(("stop",))
+            self._thread.join(timeout=30)
+        _LIVE_OWNERS.discard(self.owner)
+        if self._own_client:
+            try:
+                self._client.close()
+            finally:
+                if self._cluster is not None:
+                    self._cluster.close()
+
+    def __enter__(self) -> ImageAdder:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = (
+            "closed"
+            if self._closed
+            else f"{len(self._futures)} running, {self.n_finished}/{self.n_jobs} done"
+        )
+        return (
+            f"<ImageAdder {self.config.database.url} on {self.config.cluster.kind} cluster "
+            f"{self.scheduler_address}; dashboard {self.dashboard_link or 'not available'}; {state}>"
+        )
+
+    # ------------------------------------------------------------------ dispatcher thread
+
+    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Run *fn* on the dispatcher thread and return its result (or raise its exception)."""
+        if threading.current_thread() is self._thread:
+            return fn(*args)
+        if not self._thread.is_alive():
+            raise TiepointError("this ImageAdder is closed")
+        done: cf.Future[Any] = cf.Future()
+        self._queue.put(("call", fn, args, done))
+        return done.result()
+
+    def _on_done(self, future: Any) -> None:  # runs on Dask's callback thread: never block
+        self._queue.put(("done", future))
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                items = [self._queue.get(timeout=SPOOL_RETRY_SECONDS / 2)]
+            except queue.Empty:
+                items = []
+            while len(items) < 1000:
+                try:
+                    items.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            done: list[Any] = []
+            for item in items:
+                if item[0] == "done":
+                    done.append(item[1])
+                    continue
+                if done:
+                    self._safely(self._handle_done, done)
+                    done = []
+                if item[0] == "stop":
+                    return
+                _, fn, args, result = item
+                try:
+                    result.set_result(fn(*args))
+                except BaseException as exc:
+                    result.set_exception(exc)
+            if done:
+                self._safely(self._handle_done, done)
+            if self._spool_pending and time.monotonic() - self._last_spool_try >= SPOOL_RETRY_SECONDS:
+                self._safely(self._replay_spool)
+            with self._cond:
+                self._cond.notify_all()
+
+    def _safely(self, fn: Callable[..., Any], *args: Any) -> None:
+        try:
+            fn(*args)
+        except Exception:  # the dispatcher must survive anything; the error is in the log
+            logger.exception("dispatcher error in %s", getattr(fn, "__name__", fn))
+
+    def _add(self, paths: list[str], force: bool) -> list[str]:
+        active = set(self._active_paths())
+        if not force:
+            done = set(self.db.ingested_paths())
+            paths = [p for p in paths if p not in done]
+        paths = [p for p in paths if p not in active]
+        if not paths:
+            return []
+        jobs = self.ledger.create(paths, force, self.config.cluster.maxfailures)
+        self._submit(jobs)
+        return [j.path for j in jobs]
+
+    def _active_paths(self) -> list[str]:
+        with self._cond:
+            ids = {job_id for job_id, _, _ in self._futures.values()}
+            return [self._known[i] for i in ids]
+
+    def _submit(self, jobs: list[JobRef]) -> None:
+        if not jobs:
+            return
+        numbers = self.ledger.begin_attempts(jobs, owner=self.owner)
+        keys = [f"tiepoint-ingest-{j.id}-{numbers[j.id]}-{self._token}" for j in jobs]
+        n = len(jobs)
+        futures = self._client.map(
+            run_attempt,
+            [self._job] * n,
+            [j.path for j in jobs],
+            [self._config_json] * n,
+            key=keys,
+            pure=False,
+        )
+        with self._cond:
+            for job, key, fut in zip(jobs, keys, futures, strict=True):
+                self._known[job.id] = job.path
+                self._finished.discard(job.id)
+                self._futures[key] = (job.id, numbers[job.id], fut)
+        for fut in futures:
+            fut.add_done_callback(self._on_done)
+
+    def _handle_done(self, futures: list[Any]) -> None:
+        # Futures leave self._futures only after their retries are submitted, so wait() never
+        # sees an empty table while a job still has attempts to go.
+        items, keys = [], []
+        for fut in futures:
+            with self._cond:
+                entry = self._futures.get(fut.key)
+            if entry is None or entry[2] is not fut:
+                continue
+            job_id, number, _ = entry
+            keys.append(fut.key)
+            items.append(SpooledOutcome(job_id, number, self._outcome(fut)))
+        retry: list[JobRef] = []
+        try:
+            for item in items:
+                rec = self._record_or_spool(item)
+                if rec is not None and rec.retry:
+                    retry.append(rec.job)
+                else:  # succeeded, failed for good, spooled, or a duplicate outcome
+                    with self._cond:
+                        self._finished.add(item.job_id)
+            try:
+                self._submit(retry)
+            except DatabaseUnavailableError:
+                logger.warning("database unavailable: %d jobs will be resubmitted on resume", len(retry))
+        finally:
+            with self._cond:
+                for key in keys:
+                    entry = self._futures.pop(key, None)
+                    if entry is not None:
+                        entry[2].release()
+
+    @staticmethod
+    def _outcome(fut: Any) -> AttemptOutcome:
+        try:
+            outcome = fut.result()
+        except BaseException as exc:  # KilledWorker, CancelledError, an unpicklable result, ...
+            return outcome_from_exception(exc)
+        if not isinstance(outcome, AttemptOutcome):  # pragma: no cover - only run_attempt is submitted
+            return AttemptOutcome(ok=False, error_type="TypeError", error_message=f"unexpected {outcome!r}")
+        return outcome
+
+    def _record_or_spool(self, item: SpooledOutcome) -> Any:
+        """Record *item*; if the database is unavailable keep it in the spool and return None."""
+        if self._spool_pending:
+            self.spool.put(item)
+            return None
+        try:
+            return self._record(item)
+        except DatabaseUnavailableError as exc:
+            logger.warning("database unavailable, outcome of job %d spooled: %s", item.job_id, exc)
+            self.spool.put(item)
+            self._spool_pending = True
+            self._last_spool_try = time.monotonic()
+            return None
+
+    def _record(self, item: SpooledOutcome) -> Any:
+        outcome = item.outcome
+        image_id = None
+        if outcome.ok:
+            try:
+                image_id = self.db.write_image(outcome.result, force=self._job_force(item.job_id))
+            except DatabaseUnavailableError:
+                raise
+            except (DatabaseError, TiepointError, ValueError, TypeError, AttributeError) as exc:
+                outcome = AttemptOutcome(
+                    ok=False,
+                    host=outcome.host,
+                    worker=outcome.worker,
+                    started=outcome.started,
+                    finished=outcome.finished,
+                    error_type=type(exc).__name__,
+                    error_message=f"writing the result failed: {exc}",
+                    traceback=None,
+                    log=outcome.log,
+                )
+        image_id = getattr(image_id, "id", image_id)
+        return self.ledger.finish(item.job_id, item.number, outcome, image_id)
+
+    def _job_force(self, job_id: int) -> bool:
+        return self.ledger.force_of(job_id)
+
+    def _replay_spool(self) -> None:
+        self._last_spool_try = time.monotonic()
+        retry: list[JobRef] = []
+        pending = False
+        for path, item in self.spool.items():
+            try:
+                rec = self._record(item)
+            except DatabaseUnavailableError:
+                pending = True
+                break
+            self.spool.remove(path)
+            if rec is not None and rec.retry:
+                retry.append(rec.job)
+        self._spool_pending = pending
+        if retry:
+            self._submit(retry)
+
+    def _resume(self) -> None:
+        jobs = self.ledger.unfinished(owner_is_alive)
+        if not jobs:
+            return
+        self.ledger.abandon([j.id for j in jobs], "dispatcher lost", LOST)
+        done = set(self.db.ingested_paths())
+        finished = [j for j in jobs if j.path in done and not j.force]
+        self.ledger.mark_succeeded_without_run(finished)
+        rest = [j for j in jobs if j not in finished]
+        logger.info("resuming %d unfinished jobs (%d already ingested)", len(rest), len(finished))
+        self._submit(rest)
+
+    def _rerun_failed(self) -> list[str]:
+        jobs = [j for j in self.ledger.newest_failed() if j.path not in set(self._active_paths())]
+        self.ledger.requeue(jobs, self.config.cluster.maxfailures)
+        self._submit(jobs)
+        return [j.path for j in jobs]
+
+    def _shutdown(self) -> None:
+        with self._cond:
+            entries = list(self._futures.values())
+            self._futures.clear()
+        if entries:
+            self._client.cancel([fut for _, _, fut in entries])
+            self.ledger.abandon([job_id for job_id, _, _ in entries], "cancelled: the ImageAdder was closed")
+        try:
+            self._replay_spool()
+        except DatabaseError as exc:  # pragma: no cover - reported, the spool stays on disk
+            logger.warning("spooled outcomes stay in %s: %s", self.spool.directory, exc)
+
+
+__all__ = ["ImageAdder", "owner_is_alive"]

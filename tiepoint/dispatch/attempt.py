@@ -1,0 +1,148 @@
+"""One attempt of one job: run on a worker, with what the dispatcher needs to record it.
+
+The wrapper :func:`run_attempt` never raises for an error of the job itself: it returns an
+:class:`AttemptOutcome` carrying the error, its traceback, the host, the worker, the times and the
+``tiepoint`` log lines emitted during the job. Only a worker that dies leaves no outcome; the
+dispatcher then builds one with :func:`outcome_from_lost_worker`.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import logging
+import socket
+import threading
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+LOG_LIMIT = 20_000
+"""Characters of captured log kept per attempt (the tail)."""
+
+
+@dataclass(slots=True)
+class AttemptOutcome:
+    """What one attempt produced; picklable, sent from the worker to the dispatcher."""
+
+    ok: bool
+    result: Any = None
+    host: str | None = None
+    worker: str | None = None
+    started: datetime | None = None
+    finished: datetime | None = None
+    error_type: str | None = None
+    error_message: str | None = None
+    traceback: str | None = None
+    log: str = ""
+
+
+class _ThreadFilter(logging.Filter):
+    """Keep only records emitted by one thread (a worker may run several jobs at once)."""
+
+    def __init__(self, ident: int) -> None:
+        super().__init__()
+        self.ident = ident
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.thread == self.ident
+
+
+def _worker_address() -> str | None:
+    try:
+        from distributed import get_worker
+
+        return get_worker().address
+    except (ImportError, ValueError):  # not running inside a Dask worker
+        return None
+
+
+@functools.lru_cache(maxsize=8)
+def _config_from_json(text: str) -> Any:
+    from tiepoint.config import Config
+
+    return Config.model_validate_json(text)
+
+
+def run_attempt(job: Callable[..., Any], path: str, config: Any) -> AttemptOutcome:
+    """Run ``job(path, config)`` and describe how it went.
+
+    Parameters
+    ----------
+    job : callable
+        The job function, e.g. :func:`tiepoint.pipeline.ingest_image`.
+    path : str
+        The image path.
+    config : Config or str
+        The configuration passed through to the job; a JSON string (as the dispatcher sends it, to
+        keep each task small) is parsed once per worker process.
+
+    Returns
+    -------
+    AttemptOutcome
+        ``ok`` with the job's return value in ``result``, or the error's type, message and
+        traceback. Host, worker address, start/finish times and the ``tiepoint`` log are always set.
+    """
+    if isinstance(config, str):
+        config = _config_from_json(config)
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_ThreadFilter(threading.get_ident()))
+    handler.setLevel(logging.DEBUG)
+    logger = logging.getLogger("tiepoint")
+    old_level = logger.level
+    if logger.getEffectiveLevel() > logging.INFO:
+        logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    outcome = AttemptOutcome(ok=False, host=socket.gethostname(), worker=_worker_address())
+    outcome.started = datetime.now(UTC)
+    try:
+        outcome.result = job(path, config)
+        outcome.ok = True
+    except Exception as exc:
+        outcome.error_type = type(exc).__name__
+        outcome.error_message = str(exc) or repr(exc)
+        outcome.traceback = traceback.format_exc()
+        logger.error("job for %s failed: %s: %s", path, outcome.error_type, outcome.error_message)
+    finally:
+        outcome.finished = datetime.now(UTC)
+        logger.removeHandler(handler)
+        logger.setLevel(old_level)
+        outcome.log = buffer.getvalue()[-LOG_LIMIT:]
+    return outcome
+
+
+def outcome_from_exception(exc: BaseException) -> AttemptOutcome:
+    """Describe an attempt that left no outcome: its worker died, or it was cancelled.
+
+    Parameters
+    ----------
+    exc : BaseException
+        What ``future.result()`` raised (``KilledWorker``, ``CancelledError``, ...).
+
+    Returns
+    -------
+    AttemptOutcome
+        A failed outcome; for ``KilledWorker`` the last worker's address and host are filled in.
+    """
+    worker = host = None
+    last = getattr(exc, "last_worker", None)
+    if last is not None:
+        worker = getattr(last, "address", None)
+        host = getattr(last, "host", None)
+    now = datetime.now(UTC)
+    message = str(exc) or repr(exc)
+    if type(exc).__name__ == "KilledWorker":
+        message = f"the worker running this job died ({message})"
+    return AttemptOutcome(
+        ok=False,
+        host=host,
+        worker=worker,
+        finished=now,
+        error_type=type(exc).__name__,
+        error_message=message,
+        traceback="".join(traceback.format_exception(exc)),
+    )

@@ -1,0 +1,129 @@
+"""Start (or connect to) the Dask cluster that runs ingest jobs, from :class:`ClusterConfig`.
+
+``local`` starts a :class:`distributed.LocalCluster` (worker processes, default one per core),
+``scheduler`` connects to an existing scheduler address and ``slurm`` starts a dask-jobqueue
+``SLURMCluster``. Ports are chosen by the operating system; servers listen on ``cluster.host``
+(loopback by default). Clusters created here use ``allowed-failures = 0`` so that a job that kills
+its worker fails at once with ``KilledWorker`` (the dispatcher decides about retries), and
+``worker-saturation = 1.0`` so that a worker holds only the jobs it is running.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+import dask
+
+from tiepoint.config import ClusterConfig
+from tiepoint.errors import ConfigError
+
+logger = logging.getLogger(__name__)
+
+SCHEDULER_SETTINGS: dict[str, Any] = {
+    "distributed.scheduler.allowed-failures": 0,
+    "distributed.scheduler.worker-saturation": 1.0,
+}
+"""Dask settings in force while the scheduler of a cluster we create is built."""
+
+
+def _dashboard_address(cfg: ClusterConfig) -> str | None:
+    return f"{cfg.host}:0" if cfg.dashboard else None
+
+
+def _local_cluster(cfg: ClusterConfig) -> Any:
+    from distributed import LocalCluster
+
+    return LocalCluster(
+        n_workers=cfg.workers or os.cpu_count() or 1,
+        threads_per_worker=cfg.threads_per_worker,
+        processes=True,
+        host=cfg.host,
+        scheduler_port=0,
+        dashboard_address=_dashboard_address(cfg),
+        memory_limit=cfg.memory_limit,
+        silence_logs=logging.ERROR,
+    )
+
+
+def _slurm_cluster(cfg: ClusterConfig) -> Any:
+    from dask_jobqueue import SLURMCluster
+
+    s = cfg.slurm
+    kwargs: dict[str, Any] = {
+        "queue": s.queue,
+        "account": s.account,
+        "cores": s.cores,
+        "processes": s.processes,
+        "memory": s.memory,
+        "walltime": s.walltime,
+        "log_directory": s.log_directory,
+        "job_script_prologue": list(s.job_script_prologue),
+        "job_extra_directives": list(s.job_extra_directives),
+        "local_directory": s.local_directory,
+        "dashboard_address": _dashboard_address(cfg),
+    }
+    if s.interface:
+        kwargs["interface"] = s.interface
+    else:
+        kwargs["scheduler_options"] = {"host": cfg.host, "port": 0}
+    cluster = SLURMCluster(**kwargs)
+    if s.adapt_max_jobs:
+        cluster.adapt(minimum_jobs=s.jobs, maximum_jobs=s.adapt_max_jobs)
+    else:
+        cluster.scale(jobs=s.jobs)
+    return cluster
+
+
+def start_cluster(cfg: ClusterConfig) -> tuple[Any, Any | None]:
+    """Start or connect to the cluster the configuration describes.
+
+    Parameters
+    ----------
+    cfg : ClusterConfig
+        The ``cluster`` section of the configuration.
+
+    Returns
+    -------
+    client : distributed.Client
+        A client connected to the scheduler.
+    cluster : Cluster or None
+        The cluster created here (to be closed with the client), or None for ``scheduler``.
+
+    Raises
+    ------
+    ConfigError
+        If ``cluster.kind`` is ``scheduler`` without ``cluster.address``, or the cluster cannot start.
+    """
+    from distributed import Client
+
+    if cfg.kind == "scheduler":
+        if not cfg.address:
+            raise ConfigError("cluster.address: required when cluster.kind is 'scheduler'")
+        try:
+            return Client(cfg.address, timeout="30s"), None
+        except (OSError, TimeoutError) as exc:
+            raise ConfigError(f"cluster.address: cannot connect to {cfg.address!r}: {exc}") from None
+    with dask.config.set(SCHEDULER_SETTINGS):
+        try:
+            cluster = _local_cluster(cfg) if cfg.kind == "local" else _slurm_cluster(cfg)
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"cluster ({cfg.kind}): cannot start: {exc}") from None
+    client = Client(cluster)
+    return client, cluster
+
+
+def dashboard_link(client: Any) -> str | None:
+    """The Dask dashboard URL, or None when the dashboard is off or bokeh is not installed."""
+    try:
+        import bokeh  # noqa: F401
+    except ImportError:
+        return None
+    try:
+        info = client.scheduler_info()
+    except Exception:  # pragma: no cover - a dead scheduler has no dashboard either
+        return None
+    if "dashboard" not in info.get("services", {}):
+        return None
+    return client.dashboard_link

@@ -1,0 +1,283 @@
+"""The job ledger: the ``jobs`` and ``job_attempts`` tables, read and written by the dispatcher only.
+
+A job is one request to ingest one image (``path``, ``force``). Its ``state`` goes
+``queued -> running -> succeeded | failed``; every submission to the cluster is a
+:class:`~tiepoint.db.JobAttempt` numbered from 1, ``running`` until its outcome is recorded. A job
+fails once ``maxfailures`` attempts have failed. All methods open their own short session.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from tiepoint.db import Database, Job, JobAttempt
+from tiepoint.dispatch.attempt import AttemptOutcome
+
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+CANCELLED, LOST = "Cancelled", "DispatcherLost"
+"""``error_type`` of failed attempts that say nothing about the image: cancelled by their own
+dispatcher as it closed, or lost with a dispatcher that died. They do not count as failures."""
+NOT_FAILURES = (CANCELLED, LOST)
+ACTIVE = (QUEUED, RUNNING)
+ERROR_MESSAGE_LIMIT = 4000
+
+
+@dataclass(slots=True, frozen=True)
+class JobRef:
+    """What the dispatcher needs to (re)submit a job."""
+
+    id: int
+    path: str
+    force: bool
+
+
+@dataclass(slots=True, frozen=True)
+class Recorded:
+    """A job's state after an outcome was recorded."""
+
+    job: JobRef
+    state: str
+    failures: int
+    retry: bool
+    """True when the attempt failed and the job has attempts left."""
+
+
+def _counts_as_failure() -> Any:
+    return (JobAttempt.state == FAILED) & (
+        JobAttempt.error_type.is_(None) | JobAttempt.error_type.not_in(NOT_FAILURES)
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Ledger:
+    """Job bookkeeping in the database.
+
+    Parameters
+    ----------
+    db : Database
+        The tiepoint database.
+    """
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def create(self, paths: Sequence[str], force: bool, maxfailures: int) -> list[JobRef]:
+        """Add one queued job per path and return them."""
+        now = _now()
+        jobs = [
+            Job(
+                path=p,
+                force=force,
+                state=QUEUED,
+                attempts=0,
+                maxfailures=maxfailures,
+                submitted=now,
+                updated=now,
+            )
+            for p in paths
+        ]
+        with self.db.session() as s:
+            s.add_all(jobs)
+            s.flush()
+            refs = [JobRef(j.id, j.path, bool(j.force)) for j in jobs]
+        return refs
+
+    def begin_attempts(self, jobs: Sequence[JobRef], owner: str) -> dict[int, int]:
+        """Open a running attempt for each job; return ``{job id: attempt number}``.
+
+        Until its outcome is recorded, the attempt's ``worker`` holds *owner*, the tag of the
+        dispatcher that submitted it (see :func:`tiepoint.dispatch.adder.owner_is_alive`).
+        """
+        if not jobs:
+            return {}
+        now = _now()
+        numbers: dict[int, int] = {}
+        ids = [j.id for j in jobs]
+        with self.db.session() as s:
+            rows = s.execute(select(Job).where(Job.id.in_(ids))).scalars().all()
+            for job in rows:
+                job.attempts = (job.attempts or 0) + 1
+                job.state = RUNNING
+                job.updated = now
+                numbers[job.id] = job.attempts
+                s.add(
+                    JobAttempt(job_id=job.id, number=job.attempts, state=RUNNING, started=now, worker=owner)
+                )
+        return numbers
+
+    def finish(
+        self, job_id: int, number: int, outcome: AttemptOutcome, image_id: Any = None
+    ) -> Recorded | None:
+        """Record an attempt's outcome and advance its job.
+
+        Returns None when that attempt was already closed (a replayed or duplicate outcome).
+        """
+        now = _now()
+        with self.db.session() as s:
+            job = s.get(Job, job_id)
+            attempt = s.execute(
+                select(JobAttempt).where(JobAttempt.job_id == job_id, JobAttempt.number == number)
+            ).scalar_one_or_none()
+            if job is None or attempt is None or attempt.state != RUNNING:
+                return None
+            attempt.state = SUCCEEDED if outcome.ok else FAILED
+            attempt.host = outcome.host
+            attempt.worker = outcome.worker
+            attempt.started = outcome.started or attempt.started
+            attempt.finished = outcome.finished or now
+            attempt.error_type = outcome.error_type
+            attempt.error_message = (outcome.error_message or "")[:ERROR_MESSAGE_LIMIT] or None
+            attempt.traceback = outcome.traceback
+            attempt.log = outcome.log or None
+            s.flush()
+            failures = self._failures(s, job_id)
+            job.updated = now
+            retry = False
+            if outcome.ok:
+                job.state = SUCCEEDED
+                job.image_id = image_id
+            else:
+                job.last_error = f"{outcome.error_type}: {outcome.error_message}"[:ERROR_MESSAGE_LIMIT]
+                if job.state in ACTIVE and failures < job.maxfailures:
+                    retry = True
+                    job.state = RUNNING
+                else:
+                    job.state = FAILED
+            rec = Recorded(JobRef(job.id, job.path, bool(job.force)), job.state, failures, retry)
+        return rec
+
+    @staticmethod
+    def _failures(s: Any, job_id: int) -> int:
+        q = select(func.count()).where(JobAttempt.job_id == job_id, _counts_as_failure())
+        return int(s.execute(q).scalar_one())
+
+    def abandon(self, job_ids: Iterable[int], reason: str, error_type: str = CANCELLED) -> None:
+        """Close the running attempts of jobs given up on as failed with *error_type*
+        (:data:`CANCELLED` or :data:`LOST`, neither counted as a failure); the jobs go back to queued.
+        """
+        ids = list(job_ids)
+        if not ids:
+            return
+        now = _now()
+        with self.db.session() as s:
+            s.execute(
+                update(JobAttempt)
+                .where(JobAttempt.job_id.in_(ids), JobAttempt.state == RUNNING)
+                .values(state=FAILED, finished=now, error_type=error_type, error_message=reason)
+            )
+            s.execute(
+                update(Job).where(Job.id.in_(ids), Job.state.in_(ACTIVE)).values(state=QUEUED, updated=now)
+            )
+
+    def unfinished(self, owner_alive: Callable[[str | None], bool]) -> list[JobRef]:
+        """Jobs left queued, or running under a dispatcher that is gone, oldest first.
+
+        Parameters
+        ----------
+        owner_alive : callable
+            Tells from a running attempt's owner tag whether its dispatcher is still alive.
+        """
+        with self.db.session() as s:
+            rows = s.execute(select(Job.id, Job.path, Job.force, Job.state).where(Job.state.in_(ACTIVE)))
+            jobs = {r.id: (JobRef(r.id, r.path, bool(r.force)), r.state) for r in rows}
+            if not jobs:
+                return []
+            owners = s.execute(
+                select(JobAttempt.job_id, JobAttempt.worker).where(
+                    JobAttempt.job_id.in_(list(jobs)), JobAttempt.state == RUNNING
+                )
+            )
+            alive = {job_id for job_id, tag in owners if owner_alive(tag)}
+        return [ref for job_id, (ref, _) in sorted(jobs.items()) if job_id not in alive]
+
+    def force_of(self, job_id: int) -> bool:
+        """Whether a job was queued with ``force``."""
+        with self.db.session() as s:
+            return bool(s.execute(select(Job.force).where(Job.id == job_id)).scalar_one())
+
+    def mark_succeeded_without_run(self, jobs: Sequence[JobRef]) -> None:
+        """Close jobs whose image is already in the database (resumed after its result was written)."""
+        if not jobs:
+            return
+        with self.db.session() as s:
+            s.execute(
+                update(Job).where(Job.id.in_([j.id for j in jobs])).values(state=SUCCEEDED, updated=_now())
+            )
+
+    def latest(self) -> dict[str, tuple[str, int]]:
+        """``{path: (state, failed attempts)}`` of the newest job of every path."""
+        with self.db.session() as s:
+            newest = select(func.max(Job.id).label("id")).group_by(Job.path).subquery()
+            fails = (
+                select(JobAttempt.job_id, func.count().label("n"))
+                .where(_counts_as_failure())
+                .group_by(JobAttempt.job_id)
+                .subquery()
+            )
+            q = (
+                select(Job.path, Job.state, func.coalesce(fails.c.n, 0))
+                .join(newest, newest.c.id == Job.id)
+                .outerjoin(fails, fails.c.job_id == Job.id)
+                .order_by(Job.path)
+            )
+            return {path: (state, int(n)) for path, state, n in s.execute(q)}
+
+    def newest_failed(self) -> list[JobRef]:
+        """The newest job of every path whose newest job failed."""
+        with self.db.session() as s:
+            newest = select(func.max(Job.id).label("id")).group_by(Job.path).subquery()
+            q = (
+                select(Job.id, Job.path, Job.force)
+                .join(newest, newest.c.id == Job.id)
+                .where(Job.state == FAILED)
+            )
+            return [JobRef(r.id, r.path, bool(r.force)) for r in s.execute(q.order_by(Job.path))]
+
+    def requeue(self, jobs: Sequence[JobRef], extra_failures: int) -> None:
+        """Give failed jobs ``extra_failures`` more attempts and queue them again."""
+        if not jobs:
+            return
+        with self.db.session() as s:
+            for job in s.execute(select(Job).where(Job.id.in_([j.id for j in jobs]))).scalars():
+                job.maxfailures = self._failures(s, job.id) + extra_failures
+                job.state = QUEUED
+                job.updated = _now()
+
+    def attempts(self, path: str) -> list[dict[str, Any]]:
+        """Every attempt of every job of *path*, oldest first, as plain dicts."""
+        with self.db.session() as s:
+            q = (
+                select(Job, JobAttempt)
+                .join(JobAttempt, JobAttempt.job_id == Job.id)
+                .where(Job.path == path)
+                .order_by(Job.id, JobAttempt.number)
+            )
+            out = []
+            for job, a in s.execute(q):
+                error = f"{a.error_type}: {a.error_message}" if a.error_type else None
+                out.append(
+                    {
+                        "job": job.id,
+                        "attempt": a.number,
+                        "state": a.state,
+                        "force": bool(job.force),
+                        "host": a.host,
+                        "worker": a.worker,
+                        "started": a.started,
+                        "finished": a.finished,
+                        "error": error,
+                        "error_type": a.error_type,
+                        "error_message": a.error_message,
+                        "traceback": a.traceback,
+                        "log": a.log,
+                    }
+                )
+            return out
