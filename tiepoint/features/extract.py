@@ -15,7 +15,7 @@ from tiepoint.config import FeaturesConfig
 from tiepoint.errors import FeatureError, TiepointError
 from tiepoint.features.extractors import Extractor, load_extractor
 from tiepoint.features.keypoints import Keypoints
-from tiepoint.features.source import as_image, image_name
+from tiepoint.features.source import ImageSource, as_image, image_name
 from tiepoint.features.stretch import compute_stretch, keypoint_mask, to_uint8
 from tiepoint.features.tiling import Tile, tile_grid
 
@@ -81,6 +81,14 @@ def extract(image: Any, config: FeaturesConfig | dict[str, Any] | str | None = N
     config = resolve_config(config)
     extractor = load_extractor(config.extractor, config.params)
     source = as_image(image)
+    try:
+        return _extract(source, config, extractor)
+    finally:
+        if source is not image and hasattr(source, "close"):
+            source.close()  # we opened it from a path
+
+
+def _extract(source: ImageSource, config: FeaturesConfig, extractor: Extractor) -> Keypoints:
     name = image_name(source)
     shape = tuple(int(v) for v in source.shape[-2:])
     if min(shape) < 2:

@@ -86,7 +86,8 @@ def main(
     digest = content_hash(image_path)
     if not overwrite and is_current(path, digest, features):
         return path
-    keypoints = extract(open_image(image_path), features)
+    with open_image(image_path) as image:
+        keypoints = extract(image, features)
     ground_arrays = ground(keypoints) if ground is not None and len(keypoints) else None
     return write_keypoints(path, keypoints, image_path=image_path, content_hash=digest, ground=ground_arrays)
 
