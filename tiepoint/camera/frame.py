@@ -15,7 +15,7 @@ from tiepoint.camera import rotation as rot
 from tiepoint.camera.base import CameraModel, arrays_from_lists, as_xyz
 from tiepoint.camera.distortion import Distortion
 from tiepoint.camera.isd import Orientations, States
-from tiepoint.camera.linescan import DISTORTION_PRECISION, common_sensor_state, focal_plane
+from tiepoint.camera.linescan import DISTORTION_PRECISION, common_sensor_state, focal_plane, look_sign
 from tiepoint.errors import CameraError
 
 MODEL_NAME = "USGS_ASTRO_FRAME_SENSOR_MODEL"
@@ -60,6 +60,8 @@ class FrameModel(CameraModel):
             self._state["distortion_name"], tuple(self._state["distortion_coefficients"])
         )
         self._matrix = rot.to_matrix(self._state["quaternion"])
+        if "look_sign" not in self._state:
+            self._state["look_sign"] = look_sign(self)
 
     def sun_position(self, lines: Any) -> np.ndarray:
         """Body-fixed sun position ``(N, 3)`` (m): the same for every line of a frame."""
@@ -70,7 +72,7 @@ class FrameModel(CameraModel):
         s = self._state
         dx, dy = focal_plane(s, lines, samples)
         ux, uy = self._distortion.remove(dx, dy)
-        cam = np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
+        cam = s.get("look_sign", 1.0) * np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
         look = cam @ self._matrix.T
         return np.repeat(s["position"][None, :], len(lines), axis=0), look
 

@@ -104,6 +104,12 @@ def sensor_to_body_quaternions(
     return grid, quats, step
 
 
+def look_sign(model: CameraModel) -> float:
+    """+1 if the camera's +z (focal-plane) ray at the image centre points toward the body, else -1."""
+    pos, look = model._rays(np.array([model.image_lines / 2.0]), np.array([model.image_samples / 2.0]))
+    return 1.0 if float(np.dot(look[0], -pos[0])) >= 0.0 else -1.0
+
+
 class LineScanModel(CameraModel):
     """A push-broom camera: one detector line exposed at a time (CTX, HiRISE, ...)."""
 
@@ -146,6 +152,8 @@ class LineScanModel(CameraModel):
         s = self._state
         self._distortion = Distortion(s["distortion_name"], tuple(s["distortion_coefficients"]))
         self._quat_order = 8 if len(s["quaternions"]) >= 2 else 4
+        if "look_sign" not in s:
+            s["look_sign"] = look_sign(self)
         self._proj = self._projective_approximation()
 
     # ---------------------------------------------------------------- time and ephemeris
@@ -178,9 +186,11 @@ class LineScanModel(CameraModel):
         pos = self._position(t)
         dx, dy = focal_plane(s, np.zeros_like(samples), samples)
         ux, uy = self._distortion.remove(dx, dy)
-        # USGSCSM's camera look is (-x, -y, -f) and its intersection takes the nearest root on the
-        # whole line; the same point lies along +(x, y, f), which points at the scene (boresight +z).
-        cam = np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
+        # USGSCSM's camera look is (-x, -y, -f) and its intersection takes the root nearest the sensor
+        # on the whole line, so either sign of the boresight works there; tiepoint orients the ray
+        # toward the body once per model (``look_sign``) and intersects in front of the sensor only.
+        sign = s.get("look_sign", 1.0)
+        cam = sign * np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
         cam /= np.linalg.norm(cam, axis=1, keepdims=True)
         look = np.einsum("nij,nj->ni", self._rotation(t), cam)
         return pos, look
