@@ -57,10 +57,10 @@ def _sqlite_engine(url: URL) -> Engine:
         parent = Path(database).expanduser().resolve().parent
         if not parent.is_dir():
             raise DatabaseError(f"folder {parent} of the SQLite database does not exist", database)
-    engine = create_engine(
-        url,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_S, "check_same_thread": False},
-    )
+    connect_args: dict[str, object] = {"check_same_thread": False}
+    if "timeout" not in url.query:  # ?timeout=<seconds> in the URL overrides the lock wait
+        connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
+    engine = create_engine(url, connect_args=connect_args)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: sqlite3.Connection, record) -> None:

@@ -105,7 +105,7 @@ def _ids_of(conn: Connection, paths: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for i in range(0, len(paths), _CHUNK):
         chunk = paths[i : i + _CHUNK]
-        ids.update(conn.execute(select(Image.path, Image.id).where(Image.path.in_(chunk))).tuples().all())
+        ids.update(conn.execute(select(Image.path, Image.id).where(Image.path.in_(chunk))).all())
     return ids
 
 
@@ -131,7 +131,7 @@ def write_records(
             stmt = stmt.on_conflict_do_update(index_elements=["path"], set_=updatable)
         else:
             stmt = stmt.on_conflict_do_nothing(index_elements=["path"])
-        written.update(conn.execute(stmt.returning(Image.path, Image.id), chunk).tuples().all())
+        written.update(conn.execute(stmt.returning(Image.path, Image.id), chunk).all())
     ids = dict(written)
     missing = [p for p in chosen if p not in ids]
     if missing:
