@@ -1,9 +1,110 @@
-"""CLI commands (placeholder until implemented)."""
+"""Synthetic-data commands: ``synth`` (render ISDs to cubes) and ``demo`` (the end-to-end demo)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from tiepoint.errors import TiepointError
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def synth(
+    isds: Annotated[list[Path], typer.Argument(help="ISD JSON files (USGSCSM / ALE layout).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder for <stem>.cub and <stem>.json.")],
+    lines: Annotated[int | None, typer.Option("--lines", min=1, help="Render with this many lines.")] = None,
+    samples: Annotated[
+        int | None, typer.Option("--samples", min=1, help="Render with this many samples.")
+    ] = None,
+    special: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--special",
+            help="Special-pixel rectangle KIND:L0:L1:S0:S1 (KIND: NULL, LRS, LIS, HIS, HRS; 0-based, "
+            "stop exclusive); repeatable.",
+        ),
+    ] = None,
+    grid_step: Annotated[
+        int, typer.Option("--grid-step", min=1, help="Pixels between exact camera evaluations.")
+    ] = 8,
+) -> None:
+    """Render synthetic planetary images through real camera geometry.
+
+    For each ISD, the ground seen by every pixel (the camera's image_to_ground) is sampled in a
+    deterministic cratered texture defined on the body and lit by the ISD's sun, so images of the
+    same ground share features at their true correspondences. Writes OUT/<stem>.cub (16-bit, tiled
+    ISIS3 cube) and OUT/<stem>.json (the ISD, rescaled when --lines/--samples is given: same ground,
+    other pixel size).
+    """
+    from tiepoint.synthetic import SpecialRegion, synthesize
+
+    try:
+        regions = [SpecialRegion.parse(s) for s in special or []]
+        with _progress() as progress:
+            for isd in isds:
+                task = progress.add_task(isd.stem, total=None)
+                result = synthesize(
+                    isd,
+                    out,
+                    lines=lines,
+                    samples=samples,
+                    special=regions,
+                    grid_step=grid_step,
+                    progress=lambda n, task=task: progress.advance(task, n),
+                )
+                progress.update(task, total=result.lines, completed=result.lines)
+                console.print(
+                    f"{result.cube} ({result.lines} x {result.samples}, {result.seconds:.1f} s), {result.isd}"
+                )
+    except TiepointError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Demo output folder.")] = Path("demo-output"),
+    full_scale: Annotated[
+        float,
+        typer.Option(
+            "--full-scale",
+            min=0.0,
+            help="Scale of the full 5000 x 7168 CTX image (0 skips it; 1 renders it at full size).",
+        ),
+    ] = 0.2,
+    workers: Annotated[
+        int | None, typer.Option("--workers", min=1, help="Local Dask workers (default: CPU cores).")
+    ] = None,
+    overwrite: Annotated[bool, typer.Option("--overwrite", help="Re-render existing cubes.")] = False,
+) -> None:
+    """Run the end-to-end demo: render overlapping CTX groups, ingest them, summarize and map them."""
+    from tiepoint.demo import run_demo
+
+    try:
+        run_demo(out, full_scale=full_scale, workers=workers, overwrite=overwrite, console=console)
+    except TiepointError as exc:
+        err_console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=False,
+    )
 
 
 def register(app: typer.Typer) -> None:
-    """Register this module's commands on *app*."""
+    """Register ``synth`` and ``demo`` on *app*."""
+    app.command("synth")(synth)
+    app.command("demo")(demo)

@@ -105,6 +105,7 @@ def render_chunks(
     chunk_lines: int | None = None,
     noise: float = 0.002,
     seed: int = 0,
+    sun_position: np.ndarray | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Iterator[tuple[int, np.ndarray]]:
     """Render an image chunk by chunk.
@@ -123,6 +124,8 @@ def render_chunks(
         Standard deviation of the added sensor noise, in units of reflectance.
     seed : int
         Seed of the noise.
+    sun_position : (3,) array, optional
+        Body-fixed sun position (m) to use instead of the camera's (same light for several images).
     progress : callable, optional
         Called with the number of lines done after each chunk.
 
@@ -144,7 +147,10 @@ def render_chunks(
         row1 = min(row0 + chunk_lines, lines)
         xyz = interpolate_ground(grid, row0, row1, a, b)
         shape = xyz.shape[:2]
-        sun = np.asarray(camera.sun_position(np.arange(row0, row1) + 0.5), dtype=np.float64)
+        if sun_position is None:
+            sun = np.asarray(camera.sun_position(np.arange(row0, row1) + 0.5), dtype=np.float64)
+        else:
+            sun = np.broadcast_to(np.asarray(sun_position, dtype=np.float64), (row1 - row0, 3))
         sun_dir = sun[:, None, :] - xyz
         sun_dir /= np.linalg.norm(sun_dir, axis=2)[..., None]
         flat = xyz.reshape(-1, 3)
