@@ -47,7 +47,9 @@ def make_record(
         footprint_xyz=lonlat_to_xyz(footprint) if with_xyz else None,
         camera_model="USGS_ASTRO_LINE_SCANNER_SENSOR_MODEL",
         camera_state=state,
-        keypoints=KeypointSummary(path=path + ".h5", count=count, extractor="sift", bbox=(1.5, 2.5, 500.0, 1000.0)),
+        keypoints=KeypointSummary(
+            path=path + ".h5", count=count, extractor="sift", bbox=(1.5, 2.5, 500.0, 1000.0)
+        ),
         product_id="P" + path[-3:],
         started=datetime(2026, 1, 1, 12, 0, 0, tzinfo=UTC),
         finished=datetime(2026, 1, 1, 12, 0, 7, 250000, tzinfo=UTC),

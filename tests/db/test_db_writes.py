@@ -29,7 +29,18 @@ def test_write_and_read_back(db_url: str) -> None:
         assert db.has_image(rec.path) and not db.has_image("/data/other.cub")
         assert db.ingested_paths() == {rec.path}
     assert image is not None and image.id == image_id
-    for key in ("path", "name", "product_id", "lines", "samples", "bands", "content_hash", "host", "started", "finished"):
+    for key in (
+        "path",
+        "name",
+        "product_id",
+        "lines",
+        "samples",
+        "bands",
+        "content_hash",
+        "host",
+        "started",
+        "finished",
+    ):
         assert getattr(image, key) == getattr(rec, key), key
     assert before <= image.ingested <= after and image.ingested.tzinfo is not None
     assert isinstance(image.footprint, MultiPolygon)
@@ -118,9 +129,8 @@ def test_bad_footprint_names_the_file(tmp_path, footprint, problem: str) -> None
 
 
 def test_naive_datetime_refused(db_url: str) -> None:
-    with Database(db_url) as db, pytest.raises(DatabaseError, match="naive datetime"):
-        with db.session() as s:
-            s.add(Job(path="/x", submitted=datetime(2026, 1, 1), updated=datetime.now(UTC)))
+    with Database(db_url) as db, pytest.raises(DatabaseError, match="naive datetime"), db.session() as s:
+        s.add(Job(path="/x", submitted=datetime(2026, 1, 1), updated=datetime.now(UTC)))
 
 
 def test_reopen_keeps_rows_and_body(db_url: str) -> None:

@@ -1,4 +1,4 @@
-"""GeoPackage plumbing for the SQLite backend (OGC GeoPackage 1.3/1.4, OGC 12-128).
+"""GeoPackage plumbing for the SQLite backend (OGC GeoPackage 1.3, OGC 12-128r18).
 
 A tiepoint SQLite file is a valid GeoPackage: ``application_id`` 'GPKG', the ``gpkg_spatial_ref_sys``,
 ``gpkg_contents``, ``gpkg_geometry_columns`` and ``gpkg_extensions`` tables, GeoPackage binary
@@ -136,25 +136,17 @@ def register_feature_table(
         f"INSERT OR REPLACE INTO {rt} VALUES (NEW.{pk}, ST_MinX({g_new}), ST_MaxX({g_new}), "
         f"ST_MinY({g_new}), ST_MaxY({g_new}));"
     )
-    old_nonempty = f"({g_old} NOT NULL AND NOT ST_IsEmpty({g_old}))"
-    old_empty = f"({g_old} ISNULL OR ST_IsEmpty({g_old}))"
-    set_new = (
-        f"UPDATE {rt} SET minx = ST_MinX({g_new}), maxx = ST_MaxX({g_new}), miny = ST_MinY({g_new}), "
-        f"maxy = ST_MaxY({g_new}) WHERE id = NEW.{pk};"
-    )
-    add_new = put_new.replace("INSERT OR REPLACE", "INSERT")
     statements = [
         f"CREATE VIRTUAL TABLE {rt} USING rtree(id, minx, maxx, miny, maxy)",
-        # The triggers of the gpkg_rtree_index extension in their GeoPackage 1.4 form, whose update
-        # triggers (update6/update7 instead of INSERT OR REPLACE) also work under UPSERT statements.
+        # The six triggers of the gpkg_rtree_index extension (GeoPackage 1.3, annex F.3). Their
+        # INSERT OR REPLACE is overridden by an UPSERT's conflict policy, so tiepoint never UPSERTs
+        # into a feature table: it inserts new rows and UPDATEs existing ones.
         f"CREATE TRIGGER {rt}_insert AFTER INSERT ON {table} WHEN {nonempty_new} BEGIN {put_new} END",
-        f"CREATE TRIGGER {rt}_update6 AFTER UPDATE OF {column} ON {table} "
-        f"WHEN OLD.{pk} = NEW.{pk} AND {nonempty_new} AND {old_nonempty} BEGIN {set_new} END",
-        f"CREATE TRIGGER {rt}_update7 AFTER UPDATE OF {column} ON {table} "
-        f"WHEN OLD.{pk} = NEW.{pk} AND {nonempty_new} AND {old_empty} BEGIN {add_new} END",
+        f"CREATE TRIGGER {rt}_update1 AFTER UPDATE OF {column} ON {table} "
+        f"WHEN OLD.{pk} = NEW.{pk} AND {nonempty_new} BEGIN {put_new} END",
         f"CREATE TRIGGER {rt}_update2 AFTER UPDATE OF {column} ON {table} "
         f"WHEN OLD.{pk} = NEW.{pk} AND {empty_new} BEGIN DELETE FROM {rt} WHERE id = OLD.{pk}; END",
-        f"CREATE TRIGGER {rt}_update5 AFTER UPDATE ON {table} "
+        f"CREATE TRIGGER {rt}_update3 AFTER UPDATE ON {table} "
         f"WHEN OLD.{pk} != NEW.{pk} AND {nonempty_new} "
         f"BEGIN DELETE FROM {rt} WHERE id = OLD.{pk}; {put_new} END",
         f"CREATE TRIGGER {rt}_update4 AFTER UPDATE ON {table} "

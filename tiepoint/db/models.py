@@ -19,7 +19,6 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
-    String,
     Text,
     UniqueConstraint,
 )
@@ -131,7 +130,7 @@ class Job(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     path: Mapped[str] = mapped_column(Text, index=True)
     force: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(String(16), index=True, default="queued")
+    state: Mapped[str] = mapped_column(Text, index=True, default="queued")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     maxfailures: Mapped[int] = mapped_column(Integer, default=3)
     submitted: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -163,7 +162,7 @@ class JobAttempt(Base):
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     """1 for the first try."""
-    state: Mapped[str] = mapped_column(String(16), default="running")
+    state: Mapped[str] = mapped_column(Text, default="running")
     host: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(Text)
     started: Mapped[datetime] = mapped_column(UTCDateTime())

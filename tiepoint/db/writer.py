@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import shapely
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tiepoint.config import BodyConfig
@@ -122,16 +122,27 @@ def write_records(
     now = datetime.now(UTC)
     chosen = _dedupe(records, force)
     rows = [image_row(rec, body, now) for rec in chosen.values()]
+    # Insert new paths, then (force) UPDATE the others: no UPSERT into the images table, whose
+    # GeoPackage R-tree triggers misbehave under an UPSERT's conflict policy.
     written: dict[str, int] = {}
     for i in range(0, len(rows), _CHUNK):
         chunk = rows[i : i + _CHUNK]
-        stmt = _insert(conn, Image)
-        if force:
-            updatable = {k: stmt.excluded[k] for k in chunk[0] if k != "path"}
-            stmt = stmt.on_conflict_do_update(index_elements=["path"], set_=updatable)
-        else:
-            stmt = stmt.on_conflict_do_nothing(index_elements=["path"])
+        stmt = _insert(conn, Image).on_conflict_do_nothing(index_elements=["path"])
         written.update(conn.execute(stmt.returning(Image.path, Image.id), chunk).all())
+    if force:
+        existing = [row for row in rows if row["path"] not in written]
+        if existing:
+            table = Image.__table__
+            stmt = (
+                table.update()
+                .where(table.c.path == bindparam("v_path"))
+                .values({k: bindparam("v_" + k) for k in existing[0] if k != "path"})
+                .returning(table.c.path, table.c.id)
+            )
+            for i in range(0, len(existing), _CHUNK):
+                params = [{"v_" + k: v for k, v in row.items()} for row in existing[i : i + _CHUNK]]
+                for row_params in params:  # RETURNING with executemany UPDATE is not portable
+                    written.update(conn.execute(stmt, row_params).all())
     ids = dict(written)
     missing = [p for p in chosen if p not in ids]
     if missing:

@@ -13,6 +13,13 @@ connection = context.config.attributes.get("connection")
 if connection is None:
     raise RuntimeError("tiepoint migrations run through tiepoint.db.Database, which passes a connection")
 
+if connection.dialect.name == "sqlite":
+    # Alembic would declare version_num VARCHAR(32), a type GeoPackage readers (GDAL) warn about.
+    connection.exec_driver_sql(
+        "CREATE TABLE IF NOT EXISTS alembic_version "
+        "(version_num TEXT NOT NULL, CONSTRAINT alembic_version_pkc PRIMARY KEY (version_num))"
+    )
+
 context.configure(
     connection=connection,
     target_metadata=Base.metadata,
