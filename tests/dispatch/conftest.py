@@ -25,7 +25,7 @@ def dask_client() -> Iterator[Any]:
 
 
 @pytest.fixture
-def db_url(tmp_path: Path) -> str:
+def gpkg_url(tmp_path: Path) -> str:
     """A fresh GeoPackage database URL."""
     return f"sqlite:///{tmp_path / 'test.gpkg'}"
 

@@ -17,10 +17,10 @@ def _images(folder: Path, n: int, **behaviour) -> list[Path]:
     return [dj.write_tiny_image(folder / f"img{i:02d}.json", 10.0 * i, 5.0, **behaviour) for i in range(n)]
 
 
-def test_batch_with_a_corrupt_image(tmp_path, db_url, dask_client):
+def test_batch_with_a_corrupt_image(tmp_path, gpkg_url, dask_client):
     good = _images(tmp_path / "imgs", 4)
     bad = dj.write_tiny_image(tmp_path / "imgs" / "bad.json", 0, 0, fail="truncated cube")
-    with ImageAdder(dj.adder_config(db_url), job=dj.tiny_job, client=dask_client) as ia:
+    with ImageAdder(dj.adder_config(gpkg_url), job=dj.tiny_job, client=dask_client) as ia:
         queued = ia.add_images(tmp_path / "imgs", "json")
         assert sorted(queued) == sorted(str(p.resolve()) for p in [*good, bad])
         assert ia.wait(timeout=60)
@@ -43,15 +43,15 @@ def test_batch_with_a_corrupt_image(tmp_path, db_url, dask_client):
         assert "tiny job on" in a["log"]
     assert len(good_attempts) == 1 and good_attempts[0]["state"] == "succeeded"
     # the database holds the good images with the footprints the jobs computed
-    db = Database(db_url)
+    db = Database(gpkg_url)
     assert db.ingested_paths() == {str(p.resolve()) for p in good}
     image = db.get_image(str(good[2].resolve()))
     assert image.footprint.bounds == pytest.approx((20.0, 5.0, 21.0, 6.0))
 
 
-def test_skip_ingested_unless_force(tmp_path, db_url, dask_client):
+def test_skip_ingested_unless_force(tmp_path, gpkg_url, dask_client):
     imgs = _images(tmp_path / "imgs", 2)
-    cfg = dj.adder_config(db_url)
+    cfg = dj.adder_config(gpkg_url)
     with ImageAdder(cfg, job=dj.tiny_job, client=dask_client) as ia:
         ia.add_images([str(p) for p in imgs])
         assert ia.wait(timeout=60)
@@ -64,12 +64,12 @@ def test_skip_ingested_unless_force(tmp_path, db_url, dask_client):
         ImageAdder.add_image(None, tmp_path / "missing.cub")  # type: ignore[arg-type]
 
 
-def test_transient_failure_is_retried(tmp_path, db_url, dask_client):
+def test_transient_failure_is_retried(tmp_path, gpkg_url, dask_client):
     img = dj.write_tiny_image(tmp_path / "flaky.json", 1, 1, fail_first=2)
-    with ImageAdder(dj.adder_config(db_url), job=dj.tiny_job, client=dask_client) as ia:
+    with ImageAdder(dj.adder_config(gpkg_url), job=dj.tiny_job, client=dask_client) as ia:
         ia.add_image(img)
         assert ia.wait(timeout=60)
         attempts = ia.inspect(img)
         assert ia.job_status == {str(img.resolve()): True}
     assert [a["state"] for a in attempts] == ["failed", "failed", "succeeded"]
-    assert Database(db_url).has_image(str(img.resolve()))
+    assert Database(gpkg_url).has_image(str(img.resolve()))
