@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -26,6 +27,7 @@ from tiepoint.io.base import Image, ImageNotFoundError, Window, normalize_window
 from tiepoint.io.isis_label import BlobInfo, CoreLayout, blob_infos, core_layout, parse_label, read_label_text
 from tiepoint.io.special_pixels import classify, invalid_mask
 
+_BLOCK_BYTES = 1 << 20
 _TABLE_TYPES = {"Integer": "i4", "Double": "f8", "Real": "f4", "Text": "S"}
 
 
@@ -118,30 +120,55 @@ class IsisCube(Image):
             )
         return self._mm
 
-    def read_raw(self, window: Window | None = None, band: int = 1) -> np.ndarray:
-        """Stored values of one band (or a window), native byte order, no scaling or masking."""
-        band = self._check_band(band)
-        (l0, l1), (s0, s1) = normalize_window(window, self.shape, self.path)
+    def _read(self, window: Window, band: int, out: np.ndarray, post: Callable[[slice], None] | None) -> None:
+        """Copy the stored values of a (validated) window into *out* (native byte order).
+
+        *post* is called with each block of output rows (about 1 MiB) right after it is filled, so
+        masking and scaling run while the block is still in the CPU cache.
+        """
+        (l0, l1), (s0, s1) = window
         lay = self.layout
         mm = self._map()[band - 1]
-        out = np.empty((l1 - l0, s1 - s0), dtype=lay.ptype.dtype)
+        step = max(1, _BLOCK_BYTES // ((s1 - s0) * out.itemsize))
         try:
             if not lay.tiled:
-                out[...] = mm[l0:l1, s0:s1]
-                return out
+                for r in range(l0, l1, step):
+                    r1 = min(r + step, l1)
+                    rows = slice(r - l0, r1 - l0)
+                    out[rows] = mm[r:r1, s0:s1]
+                    if post is not None:
+                        post(rows)
+                return
             TL, TS = lay.tile_lines, lay.tile_samples
             cols = _segments(s0, s1, TS)
             for ty0, ty1, a, b in _segments(l0, l1, TL):
                 for ty in range(ty0, ty1):
-                    r0 = ty * TL + a - l0
-                    dst = out[r0 : r0 + b - a]
-                    for tx0, tx1, c, d in cols:
-                        c0 = tx0 * TS + c - s0
-                        src = mm[ty, tx0:tx1, a:b, c:d]  # (ntiles, rows, cols)
-                        n = tx1 - tx0
-                        dst[:, c0 : c0 + n * (d - c)].reshape(b - a, n, d - c)[...] = src.transpose(1, 0, 2)
+                    for ra in range(a, b, step):
+                        rb = min(ra + step, b)
+                        rows = slice(ty * TL + ra - l0, ty * TL + rb - l0)
+                        dst = out[rows]
+                        for tx0, tx1, c, d in cols:
+                            c0, n = tx0 * TS + c - s0, tx1 - tx0
+                            src = mm[ty, tx0:tx1, ra:rb, c:d]  # (tiles, rows, samples)
+                            dst[:, c0 : c0 + n * (d - c)].reshape(rb - ra, n, d - c)[...] = src.transpose(
+                                1, 0, 2
+                            )
+                        if post is not None:
+                            post(rows)
         except OSError as exc:  # e.g. the file shrank after it was opened
             raise ImageError(f"reading pixels failed: {exc}", self.path) from None
+
+    def _window(self, window: Window | None, band: int) -> tuple[Window, tuple[int, int]]:
+        self._check_band(band)
+        win = normalize_window(window, self.shape, self.path)
+        (l0, l1), (s0, s1) = win
+        return win, (l1 - l0, s1 - s0)
+
+    def read_raw(self, window: Window | None = None, band: int = 1) -> np.ndarray:
+        """Stored values of one band (or a window), native byte order, no scaling or masking."""
+        win, shape = self._window(window, band)
+        out = np.empty(shape, dtype=self.layout.ptype.dtype)
+        self._read(win, band, out, None)
         return out
 
     def read(self, window: Window | None = None, band: int = 1) -> np.ma.MaskedArray:
@@ -158,18 +185,24 @@ class IsisCube(Image):
         numpy.ma.MaskedArray
             See the module docstring for the dtype; ``.mask`` is a full boolean array.
         """
-        raw = self.read_raw(window, band)
-        lay = self.layout
-        mask = invalid_mask(raw, lay.ptype)
-        if lay.ptype.is_float:
-            data = raw
-        elif lay.scaled:
-            data = np.multiply(raw, lay.multiplier, dtype=lay.ptype.physical_dtype(True))
-            if lay.base != 0.0:
-                data += data.dtype.type(lay.base)
-        else:
-            return np.ma.MaskedArray(raw, mask=mask, copy=False)
-        np.copyto(data, np.nan, where=mask)
+        lay, ptype = self.layout, self.layout.ptype
+        win, shape = self._window(window, band)
+        raw = np.empty(shape, dtype=ptype.dtype)
+        mask = np.empty(shape, dtype=bool)
+        data = np.empty(shape, dtype=ptype.physical_dtype(True)) if lay.scaled else raw
+        mult, base = data.dtype.type(lay.multiplier), data.dtype.type(lay.base)
+
+        def post(rows: slice) -> None:
+            m = invalid_mask(raw[rows], ptype, out=mask[rows])
+            if lay.scaled:
+                d = np.multiply(raw[rows], mult, out=data[rows])
+                if base != 0:
+                    d += base
+                np.copyto(d, np.nan, where=m)
+            elif ptype.is_float:
+                np.copyto(raw[rows], np.nan, where=m)
+
+        self._read(win, band, raw, post)
         return np.ma.MaskedArray(data, mask=mask, copy=False)
 
     def read_special(self, window: Window | None = None, band: int = 1) -> np.ndarray:

@@ -99,7 +99,7 @@ PIXEL_TYPES: dict[str, PixelType] = {
 I/O has no conversion for it, so tiepoint neither reads nor writes Double cubes."""
 
 
-def invalid_mask(raw: np.ndarray, ptype: PixelType) -> np.ndarray:
+def invalid_mask(raw: np.ndarray, ptype: PixelType, out: np.ndarray | None = None) -> np.ndarray:
     """True where a raw (native byte order) value is a special pixel, or NaN for Real.
 
     Parameters
@@ -107,21 +107,24 @@ def invalid_mask(raw: np.ndarray, ptype: PixelType) -> np.ndarray:
     raw : ndarray
         Raw stored values.
     ptype : PixelType
+    out : ndarray of bool, optional
+        Where to write the result.
 
     Returns
     -------
     ndarray of bool, same shape.
     """
     if ptype.is_float:
-        return ~(raw >= ptype.dtype.type(ptype.valid_min))  # NaN compares False -> masked
+        out = np.greater_equal(raw, ptype.dtype.type(ptype.valid_min), out=out)
+        return np.logical_not(out, out=out)  # NaN compares False -> masked
     info = np.iinfo(ptype.dtype)
     lo, hi = ptype.dtype.type(ptype.valid_min), ptype.dtype.type(ptype.valid_max)
     if hi == info.max:
-        return raw < lo
+        return np.less(raw, lo, out=out)
     if lo == info.min:
-        return raw > hi
-    # one pass: values in [lo, hi] map to [0, hi - lo] after a wrapping subtraction
-    return (raw - lo) > (hi - lo)
+        return np.greater(raw, hi, out=out)
+    # values in [lo, hi] map to [0, hi - lo] after a wrapping subtraction
+    return np.greater(raw - lo, hi - lo, out=out)
 
 
 def classify(raw: np.ndarray, ptype: PixelType) -> np.ndarray:
