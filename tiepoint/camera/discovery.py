@@ -63,6 +63,7 @@ def _from_csm_state(state: str | bytes, path: Path) -> CameraModel:
     import json
 
     from tiepoint.camera import from_isd, from_state
+    from tiepoint.camera.usgscsm_state import from_usgscsm_state
 
     text = state.decode("utf-8", "replace") if isinstance(state, bytes) else state
     start = text.find("{")  # USGSCSM prefixes its state JSON with the model name
@@ -74,11 +75,11 @@ def _from_csm_state(state: str | bytes, path: Path) -> CameraModel:
         raise CameraError(f"CSMState blob is not valid JSON: {err}", path) from None
     if "tiepoint_camera_state" in data:
         return from_state(data)
-    if "name_model" in data:
-        try:
+    try:
+        if "name_model" in data:
             return from_isd(data)
-        except CameraError as err:
-            raise CameraError(f"CSMState blob: {err.message}", path) from None
-    raise CameraError(
-        "not supported: USGSCSM model-state CSMState blobs (m_* keys); provide a sidecar ISD", path
-    )
+        if "m_modelName" in data:
+            return from_usgscsm_state(data, str(path))
+    except CameraError as err:
+        raise CameraError(f"CSMState blob: {err.message}", path) from None
+    raise CameraError("CSMState blob is neither an ISD nor a USGSCSM/tiepoint model state", path)
