@@ -85,16 +85,15 @@ def interpolate_ground(
 
 
 def pixel_size(grid: GroundGrid) -> float | None:
-    """Median ground size (m) of a pixel, from the spacing of the grid; None if it cannot be told."""
+    """Ground size (m) of a pixel: the larger of the median line and sample spacings; None if unknown."""
     g = grid.xyz
     sizes = []
     if g.shape[0] > 1:
         sizes.append(np.linalg.norm(np.diff(g, axis=0), axis=2) / np.diff(grid.rows)[:, None])
     if g.shape[1] > 1:
         sizes.append(np.linalg.norm(np.diff(g, axis=1), axis=2) / np.diff(grid.cols)[None, :])
-    values = np.concatenate([s.ravel() for s in sizes]) if sizes else np.array([])
-    values = values[np.isfinite(values)]
-    return float(np.median(values)) if len(values) else None
+    medians = [np.median(s[np.isfinite(s)]) for s in sizes if np.isfinite(s).any()]
+    return float(max(medians)) if medians else None
 
 
 def render_chunks(
