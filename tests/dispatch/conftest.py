@@ -5,10 +5,15 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# dask-jobqueue writes its default config file on first import; keep it out of the home folder.
+os.environ.setdefault("DASK_CONFIG", tempfile.mkdtemp(prefix="tiepoint-dask-config-"))
+
+import dask
 import pytest
 
 from tiepoint.config import ClusterConfig
@@ -50,6 +55,7 @@ def slurm_cluster(tmp_path_factory: pytest.TempPathFactory, shared_dir: Path) ->
     env = {"SLURM_CONF": conf, "DASK_CONFIG": str(tmp_path_factory.mktemp("dask-config"))}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)
+    dask.config.PATH = env["DASK_CONFIG"]  # in case dask was imported before DASK_CONFIG was set
     try:
         yield env
     finally:

@@ -59,9 +59,9 @@ def test_skip_ingested_unless_force(tmp_path, gpkg_url, dask_client):
         assert ia.add_image(imgs[0], force=True) == [str(imgs[0].resolve())]
         assert ia.wait(timeout=60)
         assert len(ia.inspect(imgs[0])) == 2
+        with pytest.raises(ImageError, match=r"missing\.cub: no such file"):
+            ia.add_image(tmp_path / "missing.cub")
     assert [dj.runs(p) for p in imgs] == [2, 1]
-    with pytest.raises(ImageError, match="no such file"):
-        ImageAdder.add_image(None, tmp_path / "missing.cub")  # type: ignore[arg-type]
 
 
 def test_transient_failure_is_retried(tmp_path, gpkg_url, dask_client):
