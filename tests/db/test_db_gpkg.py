@@ -1,0 +1,194 @@
+"""The SQLite backend writes a valid GeoPackage 1.3 (checked against the spec's tables and bytes,
+pyproj for the CRS, and GDAL's ogrinfo / validator where they are installed)."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import struct
+import subprocess
+from pathlib import Path
+
+import pyproj
+import pytest
+import shapely
+from dbtest_records import make_record, random_quads
+from shapely.geometry import box
+
+from tiepoint.db import Database
+
+# Spec (OGC 12-128r18) table definitions: column name -> declared type.
+SPEC_COLUMNS = {
+    "gpkg_spatial_ref_sys": {
+        "srs_name": "TEXT",
+        "srs_id": "INTEGER",
+        "organization": "TEXT",
+        "organization_coordsys_id": "INTEGER",
+        "definition": "TEXT",
+        "description": "TEXT",
+    },
+    "gpkg_contents": {
+        "table_name": "TEXT",
+        "data_type": "TEXT",
+        "identifier": "TEXT",
+        "description": "TEXT",
+        "last_change": "DATETIME",
+        "min_x": "DOUBLE",
+        "min_y": "DOUBLE",
+        "max_x": "DOUBLE",
+        "max_y": "DOUBLE",
+        "srs_id": "INTEGER",
+    },
+    "gpkg_geometry_columns": {
+        "table_name": "TEXT",
+        "column_name": "TEXT",
+        "geometry_type_name": "TEXT",
+        "srs_id": "INTEGER",
+        "z": "TINYINT",
+        "m": "TINYINT",
+    },
+    "gpkg_extensions": {
+        "table_name": "TEXT",
+        "column_name": "TEXT",
+        "extension_name": "TEXT",
+        "definition": "TEXT",
+        "scope": "TEXT",
+    },
+}
+RTREE = "rtree_images_footprint"
+
+
+@pytest.fixture
+def gpkg(tmp_path: Path) -> Path:
+    path = tmp_path / "layer.gpkg"
+    with Database(f"sqlite:///{path}") as db:
+        db.write_images(
+            [make_record(f"/data/q{i:02d}.cub", q) for i, q in enumerate(random_quads(12, seed=5))]
+        )
+        db.write_image(make_record("/data/q03.cub", box(250, 40, 251, 41)), force=True)  # moves in the index
+        assert db.delete_image("/data/q04.cub")
+    return path
+
+
+def _footprints(conn: sqlite3.Connection) -> dict[int, bytes]:
+    return dict(conn.execute("SELECT id, footprint FROM images"))
+
+
+def test_header_tables_and_crs(gpkg: Path) -> None:
+    conn = sqlite3.connect(gpkg)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == int.from_bytes(b"GPKG", "big")
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 10300
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    for table, columns in SPEC_COLUMNS.items():
+        info = {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({table})")}
+        assert info == columns, table
+    srs = {
+        row[0]: row[1:]
+        for row in conn.execute("SELECT srs_id, organization, definition FROM gpkg_spatial_ref_sys")
+    }
+    assert {-1, 0, 4326, 49900} <= set(srs)
+    crs = pyproj.CRS.from_wkt(srs[49900][1])
+    assert crs.is_geographic
+    assert crs.ellipsoid.semi_major_metre == 3396190.0
+    assert crs.ellipsoid.semi_minor_metre == pytest.approx(3376200.0, abs=1e-6)
+    assert pyproj.CRS.from_wkt(srs[4326][1]).equals(pyproj.CRS.from_epsg(4326))
+
+    assert conn.execute(
+        "SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'images'"
+    ).fetchone() == (
+        "features",
+        49900,
+    )
+    assert conn.execute("SELECT * FROM gpkg_geometry_columns").fetchall() == [
+        ("images", "footprint", "MULTIPOLYGON", 49900, 0, 0)
+    ]
+    declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(images)")}
+    assert declared["footprint"] == "MULTIPOLYGON"
+    pk = [row[1] for row in conn.execute("PRAGMA table_info(images)") if row[5]]
+    assert pk == ["id"] and declared["id"] == "INTEGER"
+    assert conn.execute(
+        "SELECT scope FROM gpkg_extensions WHERE table_name='images' AND column_name='footprint' "
+        "AND extension_name='gpkg_rtree_index'"
+    ).fetchone() == ("write-only",)
+    triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert {
+        f"{RTREE}_{s}" for s in ("insert", "update1", "update2", "update3", "update4", "delete")
+    } <= triggers
+
+    # the layer extent covers every footprint
+    geoms = [shapely.from_wkb(blob[40:]) for blob in _footprints(conn).values()]
+    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+    ext = conn.execute(
+        "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name='images'"
+    ).fetchone()
+    assert ext[0] <= minx and ext[1] <= miny and ext[2] >= maxx and ext[3] >= maxy
+
+
+def test_geometry_blobs_follow_the_spec(gpkg: Path) -> None:
+    conn = sqlite3.connect(gpkg)
+    for blob in _footprints(conn).values():
+        magic, version, flags, srs_id = struct.unpack("<2sBBi", blob[:8])
+        assert (magic, version, srs_id) == (b"GP", 0, 49900)
+        assert flags & 1 == 1  # little-endian header
+        assert (flags >> 1) & 0b111 == 1  # envelope [minx, maxx, miny, maxy]
+        assert not flags & 0b110000  # not empty, standard (not extended) geometry
+        minx, maxx, miny, maxy = struct.unpack("<4d", blob[8:40])
+        geom = shapely.from_wkb(blob[40:])
+        assert geom.geom_type == "MultiPolygon"
+        assert (minx, miny, maxx, maxy) == geom.bounds
+        assert blob[40] == 1 and struct.unpack("<I", blob[41:45])[0] == 6  # LE WKB, wkbMultiPolygon
+
+
+def test_rtree_matches_footprints(gpkg: Path) -> None:
+    conn = sqlite3.connect(gpkg)
+    footprints = _footprints(conn)
+    rtree = {row[0]: row[1:] for row in conn.execute(f"SELECT id, minx, maxx, miny, maxy FROM {RTREE}")}
+    assert set(rtree) == set(footprints)
+    for fid, blob in footprints.items():
+        x0, y0, x1, y1 = shapely.from_wkb(blob[40:]).bounds
+        rminx, rmaxx, rminy, rmaxy = rtree[fid]
+        # the R-tree keeps 32-bit floats rounded outwards
+        assert rminx <= x0 and rminy <= y0 and rmaxx >= x1 and rmaxy >= y1
+        assert max(x0 - rminx, y0 - rminy, rmaxx - x1, rmaxy - y1) < 1e-4
+
+
+@pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed (gdal-bin)")
+def test_gdal_reads_the_layer(gpkg: Path) -> None:
+    summary = subprocess.run(["ogrinfo", "-so", "-al", str(gpkg)], capture_output=True, text=True, check=True)
+    out = summary.stdout + summary.stderr
+    assert "using driver `GPKG' successful" in out
+    assert "Warning" not in out and "ERROR" not in out
+    layer = out[out.index("Layer name: images") :]
+    assert "Geometry: Multi Polygon" in layer
+    assert f"Feature Count: {len(_footprints(sqlite3.connect(gpkg)))}" in layer
+    assert 'ID["IAU",49900' in layer or "49900" in layer
+
+    conn = sqlite3.connect(gpkg)
+    fid, blob = next(iter(_footprints(conn).items()))
+    feature = subprocess.run(
+        ["ogrinfo", "-q", "-al", "-fid", str(fid), str(gpkg), "images"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    wkt = feature[feature.index("MULTIPOLYGON") :].splitlines()[0]
+    assert shapely.equals_exact(
+        shapely.from_wkt(wkt), shapely.from_wkb(blob[40:]), tolerance=1e-9
+    )  # 15 digits
+    spatial = subprocess.run(
+        ["ogrinfo", "-q", str(gpkg), "-sql", "SELECT HasSpatialIndex('images', 'footprint')"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert "= 1" in spatial
+
+
+VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gpkg.py")
+
+
+@pytest.mark.skipif(not VALIDATOR.exists(), reason="GDAL's validate_gpkg.py is not installed (python3-gdal)")
+def test_gdal_validator_accepts_the_file(gpkg: Path) -> None:
+    result = subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(gpkg)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
