@@ -28,18 +28,22 @@ from tiepoint.camera.coords import (
     xyz_to_planetographic,
 )
 from tiepoint.camera.discovery import find_camera
+from tiepoint.camera.frame import FrameModel
 from tiepoint.camera.isd import get, load_isd
 from tiepoint.camera.linescan import LineScanModel
+from tiepoint.camera.usgscsm_state import from_usgscsm_state
 from tiepoint.errors import CameraError
 
 __all__ = [
     "CameraError",
     "CameraModel",
+    "FrameModel",
     "LineScanModel",
     "centric_to_graphic",
     "find_camera",
     "from_isd",
     "from_state",
+    "from_usgscsm_state",
     "graphic_to_centric",
     "latlon",
     "latlon_to_xyz",
@@ -51,8 +55,6 @@ __all__ = [
 
 
 def _models() -> dict[str, type[CameraModel]]:
-    from tiepoint.camera.frame import FrameModel
-
     return {LineScanModel.model_name: LineScanModel, FrameModel.model_name: FrameModel}
 
 
