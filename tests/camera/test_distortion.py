@@ -87,3 +87,40 @@ def test_transverse_model_round_trip_on_ctx(ctx_isd_dir):
     back = model.ground_to_image(model.image_to_ground(lines, samples))
     np.testing.assert_allclose(back[0], lines.ravel(), atol=1e-3)
     np.testing.assert_allclose(back[1], samples.ravel(), atol=1e-3)
+
+
+# ---- USGSCSM tests/DistortionTests.cpp expectations (test names cited); points are (x=sample, y=line).
+ALT = (1.0, 0.0) * 5 + (0.0, 1.0) * 5
+
+
+def test_usgscsm_transverse_cases():
+    from tiepoint.camera.distortion import _transverse_jacobian
+
+    # Transverse.Jacobian1
+    c = np.array([0.0] * 8 + [1.0, 0.0] + [0.0] * 8 + [1.0, 1.0])
+    jac = _transverse_jacobian(np.array([7.5]), np.array([7.5]), c)
+    np.testing.assert_allclose(np.ravel(jac), [56.25, 112.5, 56.25, 281.25], atol=1e-8)
+    # Transverse.distortMe_AlternatingOnes / distortMe_AllCoefficientsOne
+    np.testing.assert_allclose(Distortion("transverse", ALT).apply(7.5, 7.5), (908.5, 963.75), atol=1e-8)
+    ones = Distortion("transverse", (1.0,) * 20)
+    np.testing.assert_allclose(ones.apply(7.5, 7.5), (1872.25, 1872.25), atol=1e-8)
+    # transverse.removeDistortion_AlternatingOnes / removeDistortion_AllCoefficientsOne / removeDistortion1
+    ux, uy = Distortion("transverse", ALT).remove(np.array([908.5]), np.array([963.75]))
+    np.testing.assert_allclose((ux[0], uy[0]), (7.5, 7.5), atol=1e-8)
+    np.testing.assert_allclose(np.ravel(ones.remove(np.array([0.5]), np.array([0.5]))), (0.5, 0.5), atol=1e-8)
+    ident = Distortion("transverse", tuple([0, 1] + [0] * 8 + [0, 1] + [0] * 8))
+    np.testing.assert_allclose(
+        np.ravel(ident.remove(np.array([7.5]), np.array([7.5]))), (7.5, 7.5), atol=1e-8
+    )
+
+
+def test_usgscsm_radial_cases():
+    # Radial.testUndistortDistort: remove then apply returns the point to 1e-8.
+    d = Distortion("radial", (0.03, 0.00001, 0.000004))
+    ux, uy = d.remove(np.array([0.1]), np.array([0.0]), tolerance=1e-2)
+    dx, dy = d.apply(ux, uy, precision=1e-6)
+    np.testing.assert_allclose((dx[0], dy[0]), (0.1, 0.0), atol=1e-8)
+    # Radial.testInverseDistortion (zero coefficients) and testInverseOnesCoeffs (diverges -> unchanged)
+    for coeffs in ((0.0, 0.0, 0.0), (1.0, 1.0, 1.0)):
+        dx, dy = Distortion("radial", coeffs).apply(np.array([4.0]), np.array([0.0]), precision=0.01)
+        np.testing.assert_allclose((dx[0], dy[0]), (4.0, 0.0), atol=1e-8)
