@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import rasterio
-from rasterio.transform import from_origin
+from affine import Affine
 
 from tiepoint.io import RasterioImage, open_image
 
@@ -84,6 +84,7 @@ def test_pds3_img(tmp_path, rng):
     np.testing.assert_allclose(out.data, data[4:20, 3:30].astype(np.float64) * 0.25 + 10.0)
 
 
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
 @pytest.mark.parametrize("band", [0, 3])
 def test_bad_band(tmp_path, band):
     path = tmp_path / "g.tif"

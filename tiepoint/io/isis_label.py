@@ -18,6 +18,8 @@ import numpy as np
 import pvl
 
 from tiepoint.errors import ImageError, UnsupportedFormatError
+from tiepoint.io import pvl_fast
+from tiepoint.io.pvl_fast import FastPVLError
 from tiepoint.io.special_pixels import PIXEL_TYPES, PixelType
 
 _END = re.compile(rb"^[ \t]*End[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
@@ -55,7 +57,15 @@ def read_label_text(path: Path) -> str:
 
 
 def parse_label(text: str, path: Path) -> pvl.PVLModule:
-    """Parse label *text* with pvl; errors become :class:`ImageError` naming *path*."""
+    """Parse label *text* into pvl objects; errors become :class:`ImageError` naming *path*.
+
+    :func:`tiepoint.io.pvl_fast.loads` (same result, ~20x faster) first; ``pvl.loads`` for what it
+    does not handle.
+    """
+    try:
+        return pvl_fast.loads(text)
+    except (FastPVLError, ValueError, TypeError):
+        pass
     try:
         return pvl.loads(text)
     except Exception as exc:  # pvl raises several lexer/parser error types
