@@ -24,7 +24,7 @@ def test_geotiff_nodata_scale_offset_windows(tmp_path, rng):
         "dtype": "int16",
         "nodata": -9999,
         "crs": "EPSG:4326",
-        "transform": from_origin(10, 20, 0.5, 0.5),
+        "transform": Affine(0.5, 0, 10, 0, -0.5, 20),
         "tiled": True,
         "blockxsize": 16,
         "blockysize": 16,
