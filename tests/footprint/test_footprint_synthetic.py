@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import shapely
-from fp_checks import grid_area, lonlat, membership
+from fp_checks import grid_area, lonlat, membership, metric_hausdorff, pixel_size
 from shapely.geometry import MultiPolygon, Polygon
 
 from tiepoint.camera import from_isd
@@ -118,8 +118,9 @@ def test_image_fully_off_the_body_is_a_clear_error(kind: str, tmp_path: Path) ->
            else linescan_isd(10.0, 20.0, 3000e3, roll=45.0))  # fmt: skip
     path = tmp_path / "off_body.json"
     path.write_text(json.dumps(isd))
-    with pytest.raises(FootprintError, match="does not see the body"):
-        latlon_footprint(from_isd(path))
+    with pytest.raises(FootprintError, match="does not see the body") as info:
+        latlon_footprint(from_isd(path), path=path)
+    assert info.value.path == str(path)
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -129,3 +130,16 @@ def test_configured_points_per_edge_is_used(kind: str) -> None:
     assert len(fp.exterior.coords) == 4 * 4 + 1
     lon, lat = lonlat(np.asarray(cam.image_to_ground([0.0], [0.0])))
     assert shapely.distance(fp.exterior, shapely.Point(lon[0], lat[0])) < 1e-9
+
+
+def test_adaptive_sampling_follows_curved_edges_of_a_distorted_camera() -> None:
+    cam = from_isd(frame_isd(30.0, 60.0, 300e3, radial_distortion=(0.0, 0.02, 0.0)))  # strong barrel
+    auto = compute_footprint(cam)
+    per_edge = len(auto.boundary.image) // 4 + 1
+    dense = latlon_footprint(cam, points_per_edge=10 * per_edge)
+    pixel = pixel_size(cam)
+    assert metric_hausdorff(auto.latlon, dense, cam.semimajor) < pixel
+    # the starting density alone is not enough here: refinement is what meets the criterion
+    assert metric_hausdorff(latlon_footprint(cam, points_per_edge=9), dense, cam.semimajor) > pixel
+    assert membership(cam, auto.latlon) == (1.0, 1.0)
+    check_area(cam, auto.latlon)

@@ -45,8 +45,10 @@ class Boundary:
     on_limb: np.ndarray
 
 
-def camera_label(camera: Any) -> str | None:
-    """A name for ``camera`` in error messages: its file path or image identifier, if it has one."""
+def camera_label(camera: Any, path: Any = None) -> str | None:
+    """A name for error messages: ``path`` if given, else the camera's file path or image id, if any."""
+    if path is not None:
+        return str(path)
     for attr in ("path", "isd_path", "source", "image_identifier", "name"):
         value = getattr(camera, attr, None)
         if isinstance(value, str | bytes) or hasattr(value, "__fspath__"):
@@ -185,6 +187,7 @@ def image_boundary(
     camera: Any,
     points_per_edge: int | None = None,
     tolerance: float = DEFAULT_TOLERANCE_PX,
+    path: Any = None,
 ) -> Boundary:
     """Sample the on-body boundary of an image and project it to the ellipsoid.
 
@@ -199,6 +202,8 @@ def image_boundary(
         ``tolerance`` pixels' ground size of the projected boundary.
     tolerance : float
         Refinement tolerance in pixels (automatic sampling only).
+    path : str or PathLike, optional
+        The image or ISD file, named in errors.
 
     Returns
     -------
@@ -209,7 +214,7 @@ def image_boundary(
     FootprintError
         If no ray of the image hits the body, or ``points_per_edge`` < 2.
     """
-    label = camera_label(camera)
+    label = camera_label(camera, path)
     lines, samples = float(camera.image_lines), float(camera.image_samples)
     if not (lines > 0 and samples > 0):
         raise FootprintError(f"the camera has an empty image ({lines} x {samples} pixels)", label)

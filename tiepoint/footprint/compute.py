@@ -52,6 +52,7 @@ def compute_footprint(
     points_per_edge: int | None = None,
     lon_domain: int | None = None,
     tolerance: float = DEFAULT_TOLERANCE_PX,
+    path: Any = None,
 ) -> Footprint:
     """Lon/lat and body-fixed footprints of the on-body part of an image.
 
@@ -68,6 +69,8 @@ def compute_footprint(
         Longitude domain; footprints crossing its edge become MultiPolygons split there.
     tolerance : float
         Adaptive sampling tolerance in pixels' ground size.
+    path : str or PathLike, optional
+        The image or ISD file the camera comes from, named in errors.
 
     Returns
     -------
@@ -81,12 +84,12 @@ def compute_footprint(
     settings = _settings(config)
     ppe = points_per_edge if points_per_edge is not None else settings.points_per_edge
     domain = lon_domain if lon_domain is not None else settings.longitude_domain
-    label = camera_label(camera)
+    label = camera_label(camera, path)
     try:
         domain_bounds(domain)
     except ValueError as exc:
         raise FootprintError(str(exc), label) from None
-    boundary = image_boundary(camera, ppe, tolerance)
+    boundary = image_boundary(camera, ppe, tolerance, path=label)
     if boundary.xyz.shape[0] < 3:
         raise FootprintError("the image sees too little of the body to bound a footprint", label)
     lon, lat = xyz_to_lonlat(boundary.xyz, domain)
@@ -104,6 +107,7 @@ def latlon_footprint(
     config: Config | FootprintConfig | None = None,
     points_per_edge: int | None = None,
     lon_domain: int | None = None,
+    path: Any = None,
 ) -> Polygon | MultiPolygon:
     """The image's lon/lat footprint: a valid Polygon, or a MultiPolygon split at the domain edge.
 
@@ -116,7 +120,7 @@ def latlon_footprint(
         blob of ``image``.
     image : path or opened image, optional
         The cube, for ``source="cube"``.
-    config, points_per_edge, lon_domain
+    config, points_per_edge, lon_domain, path
         As in :func:`compute_footprint`.
 
     Returns
@@ -129,13 +133,15 @@ def latlon_footprint(
     domain = lon_domain if lon_domain is not None else settings.longitude_domain
     if source == "cube":
         if image is None:
-            raise FootprintError("source='cube' needs the cube (image=...)", camera_label(camera))
+            raise FootprintError("source='cube' needs the cube (image=...)", camera_label(camera, path))
         return cube_footprint(image, domain)
     if source != "camera":
         raise FootprintError(
-            f"footprint source must be 'camera' or 'cube', got {source!r}", camera_label(camera)
+            f"footprint source must be 'camera' or 'cube', got {source!r}", camera_label(camera, path)
         )
-    return compute_footprint(camera, settings, points_per_edge=points_per_edge, lon_domain=domain).latlon
+    return compute_footprint(
+        camera, settings, points_per_edge=points_per_edge, lon_domain=domain, path=path
+    ).latlon
 
 
 def footprint_xyz(
@@ -143,6 +149,7 @@ def footprint_xyz(
     *,
     config: Config | FootprintConfig | None = None,
     points_per_edge: int | None = None,
+    path: Any = None,
 ) -> Polygon:
     """The image's body-fixed footprint: a PolygonZ (metres) wound counter-clockwise from outside."""
-    return compute_footprint(camera, config, points_per_edge=points_per_edge).xyz
+    return compute_footprint(camera, config, points_per_edge=points_per_edge, path=path).xyz

@@ -21,6 +21,7 @@ def keypoint_ground(
     height: float | np.ndarray = 0.0,
     lon_domain: int = 360,
     pixel_origin: Literal["csm", "center"] = "csm",
+    path: Any = None,
 ) -> dict[str, np.ndarray]:
     """Body-fixed and lon/lat ground coordinates of N keypoints.
 
@@ -37,6 +38,8 @@ def keypoint_ground(
     pixel_origin : {"csm", "center"}
         ``"csm"``: USGSCSM coordinates (pixel (0, 0)'s centre at 0.5, 0.5). ``"center"``: OpenCV-style
         coordinates (pixel (0, 0)'s centre at 0, 0); 0.5 is added before projecting.
+    path : str or PathLike, optional
+        The image or keypoint file, named in errors.
 
     Returns
     -------
@@ -49,7 +52,7 @@ def keypoint_ground(
     FootprintError
         If the arrays differ in length, are not 1-D numbers, or the options are unknown.
     """
-    label = camera_label(camera)
+    label = camera_label(camera, path)
     try:
         lines = np.asarray(lines, dtype=float).ravel()
         samples = np.asarray(samples, dtype=float).ravel()
