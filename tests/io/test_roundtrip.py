@@ -6,6 +6,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pvl
 import pytest
 import rasterio
 
@@ -132,7 +133,7 @@ def test_multiband_and_label_extra(tmp_path, rng):
         "Instrument": {
             "TargetName": "Mars",
             "SpacecraftName": "MARS RECONNAISSANCE ORBITER",
-            "LineExposureDuration": 1.877,
+            "LineExposureDuration": pvl.collections.Quantity(1.877, "ms"),
             "Summing": 2,
             "Flags": [1, 2, 3],
         }
@@ -173,6 +174,19 @@ def test_cube_writer_by_windows_nulls_the_rest(tmp_path, rng):
         np.testing.assert_array_equal(img.read_special()[~written], NULL)
     gdal = _gdal_read(tmp_path / "w.cub")
     np.testing.assert_array_equal(gdal.mask, ~written)
+
+
+def test_pickle_reopens_by_path(tmp_path, rng):
+    import pickle
+
+    truth = rng.integers(0, 100, (30, 40)).astype(np.int16)
+    path = write_cube(tmp_path / "p.cub", truth, tile_size=16)
+    with open_image(path) as img:
+        img.read()  # the memory map exists
+        payload = pickle.dumps(img)
+    assert len(payload) < 1000  # the path, not the pixels
+    with pickle.loads(payload) as again:
+        np.testing.assert_array_equal(again.read(((5, 25), (3, 39))), truth[5:25, 3:39])
 
 
 def test_detached_label(tmp_path, rng):

@@ -310,3 +310,7 @@ class IsisCube(Image):
     def close(self) -> None:
         """Drop the memory map (arrays already returned stay valid)."""
         self._mm = None
+
+    def __reduce__(self) -> tuple:
+        # pickle by path (e.g. to a Dask worker), never the memory-mapped pixels
+        return (type(self), (str(self.path),))

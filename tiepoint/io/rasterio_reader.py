@@ -69,3 +69,7 @@ class RasterioImage(Image):
     def close(self) -> None:
         """Close the rasterio dataset."""
         self._ds.close()
+
+    def __reduce__(self) -> tuple:
+        # pickle by path (e.g. to a Dask worker); the dataset handle cannot travel
+        return (type(self), (str(self.path),))
