@@ -17,7 +17,7 @@ file layout: :mod:`tiepoint.features.store`.
 from __future__ import annotations
 
 from tiepoint.errors import FeatureError
-from tiepoint.features.extract import confs, extract, resolve_config
+from tiepoint.features.extraction import confs, extract, resolve_config
 from tiepoint.features.extractors import EXTRACTORS, load_extractor
 from tiepoint.features.keypoints import Keypoints, from_camera_coords, to_camera_coords, to_isis_coords
 from tiepoint.features.source import ArrayImage

@@ -110,8 +110,7 @@ def _extract(source: ImageSource, config: FeaturesConfig, extractor: Extractor) 
         raise FeatureError(
             f"{config.extractor} extraction failed: {type(exc).__name__}: {exc}", name
         ) from exc
-    keypoints = Keypoints.concatenate(parts)
-    order = np.argsort(-keypoints.response, kind="stable")
+    order = np.argsort(-np.concatenate([p.response for p in parts]), kind="stable")
     if extractor.max_features:
         order = order[: extractor.max_features]
-    return keypoints.select(order)
+    return Keypoints.concatenate(parts, order)

@@ -108,17 +108,19 @@ class Keypoints:
         return out
 
     @classmethod
-    def concatenate(cls, parts: list[Keypoints]) -> Keypoints:
-        """Join sets from the same extractor, in order."""
+    def concatenate(cls, parts: list[Keypoints], order: np.ndarray | None = None) -> Keypoints:
+        """Join sets from the same extractor, then take rows ``order`` (all, in order, if None).
+
+        Builds one field at a time, so the peak extra memory is one field, not a second full copy.
+        """
         if not parts:
             raise ValueError("nothing to concatenate")
-        first = parts[0]
-        return cls(
-            *(np.concatenate([getattr(p, name) for p in parts])
-              for name in ("x", "y", "response", "size", "angle", "octave")),
-            np.concatenate([p.descriptors for p in parts], axis=0),
-            first.extractor, dict(first.params),
-        )  # fmt: skip
+        index = slice(None) if order is None else order
+        fields = {
+            name: np.concatenate([getattr(p, name) for p in parts], axis=0)[index]
+            for name in ("x", "y", "response", "size", "angle", "octave", "descriptors")
+        }
+        return cls(**fields, extractor=parts[0].extractor, params=dict(parts[0].params))
 
     def bbox(self) -> tuple[float, float, float, float] | None:
         """``(x_min, y_min, x_max, y_max)`` of the positions; None if there are none."""

@@ -17,7 +17,7 @@ import numpy as np
 
 from tiepoint.config import Config, FeaturesConfig
 from tiepoint.errors import FeatureError
-from tiepoint.features.extract import extract, resolve_config
+from tiepoint.features.extraction import extract, resolve_config
 from tiepoint.features.extractors import load_extractor
 from tiepoint.features.keypoints import Keypoints
 from tiepoint.features.store import keypoint_path, read_keypoints, write_keypoints
