@@ -66,6 +66,60 @@ def lagrange_uniform(
     return out
 
 
+def _power_basis(order: int) -> np.ndarray:
+    """``(order, 8)``: coefficients of u^0..u^7 of each Lagrange basis polynomial of ``order``."""
+    nodes = _NODES[order].astype(float)
+    out = np.zeros((order, 8))
+    for k in range(order):
+        others = np.delete(nodes, k)
+        poly = np.poly(others) / np.prod(nodes[k] - others)  # highest power first
+        out[k, : len(poly)] = poly[::-1]
+    return out
+
+
+class UniformLagrange:
+    """:func:`lagrange_uniform` precomputed as one polynomial in ``u`` per table interval (fast).
+
+    The interpolant on interval ``i`` (the order chosen for it as in USGSCSM) is expanded once into
+    powers of ``u = (t - t0)/dt - i``; evaluation is a gather and an 8-term Horner scheme. Results agree
+    with :func:`lagrange_uniform` to rounding.
+    """
+
+    def __init__(self, values: np.ndarray, t0: float, dt: float, max_order: int = 8) -> None:
+        values = np.asarray(values, dtype=float)
+        self.t0, self.dt, self.n = float(t0), float(dt), len(values)
+        n = self.n
+        if n < 2:
+            self.coeffs = np.zeros((8, 1, values.shape[1]))
+            self.coeffs[0, 0] = values[0]
+            return
+        index = np.arange(n - 1)
+        order = np.full(n - 1, 2)
+        order[(index >= 1) & (index < n - 2)] = 4
+        order[(index >= 2) & (index < n - 3)] = 6
+        order[(index >= 3) & (index < n - 4)] = 8
+        order = np.minimum(order, max_order)
+        coeffs = np.zeros((n - 1, 8, values.shape[1]))
+        for o in np.unique(order):
+            sel = np.nonzero(order == o)[0]
+            rows = sel[:, None] + _NODES[int(o)][None, :]
+            coeffs[sel] = np.einsum("kp,mkc->mpc", _power_basis(int(o)), values[rows])
+        self.coeffs = np.ascontiguousarray(coeffs.transpose(1, 0, 2))  # (power, interval, component)
+
+    def __call__(self, times: np.ndarray) -> np.ndarray:
+        """Interpolated values ``(len(times), ncomp)``."""
+        times = np.atleast_1d(np.asarray(times, dtype=float))
+        fndex = (times - self.t0) / self.dt
+        index = np.nan_to_num(np.trunc(fndex), nan=0.0, posinf=self.n, neginf=0.0)
+        index = np.clip(index, 0, max(self.n - 2, 0)).astype(np.intp)
+        u = (fndex - index)[:, None]
+        out = self.coeffs[7].take(index, axis=0)
+        for p in range(6, -1, -1):
+            out *= u
+            out += self.coeffs[p].take(index, axis=0)
+        return out
+
+
 def hermite_resample(
     times: np.ndarray, positions: np.ndarray, velocities: np.ndarray, new_times: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -18,7 +18,7 @@ import numpy as np
 from tiepoint.camera import rotation as rot
 from tiepoint.camera.base import CameraModel, arrays_from_lists, as_xyz
 from tiepoint.camera.distortion import Distortion
-from tiepoint.camera.interpolation import lagrange_uniform
+from tiepoint.camera.interpolation import UniformLagrange
 from tiepoint.camera.isd import Orientations, States, get, get_array, get_float, radii_m
 from tiepoint.errors import CameraError
 
@@ -151,7 +151,9 @@ class LineScanModel(CameraModel):
         super().__init__(arrays_from_lists(state))
         s = self._state
         self._distortion = Distortion(s["distortion_name"], tuple(s["distortion_coefficients"]))
-        self._quat_order = 8 if len(s["quaternions"]) >= 2 else 4
+        self._position = UniformLagrange(s["positions"], s["t0_ephem"], s["dt_ephem"], 8)
+        self._sun = UniformLagrange(s["sun_positions"], s["t0_ephem"], s["dt_ephem"], 8)
+        self._quaternion = UniformLagrange(s["quaternions"], s["t0_quat"], s["dt_quat"], 8)
         if "look_sign" not in s:
             s["look_sign"] = look_sign(self)
         self._proj = self._projective_approximation()
@@ -164,20 +166,12 @@ class LineScanModel(CameraModel):
         i = np.clip(np.searchsorted(s["int_time_lines"], lines, side="right") - 1, 0, None)
         return s["int_time_start_times"][i] + s["int_times"][i] * (lines - s["int_time_lines"][i] + 0.5)
 
-    def _position(self, times: np.ndarray) -> np.ndarray:
-        s = self._state
-        return lagrange_uniform(s["positions"], s["t0_ephem"], s["dt_ephem"], times, 8)
-
     def _rotation(self, times: np.ndarray) -> np.ndarray:
-        s = self._state
-        q = lagrange_uniform(s["quaternions"], s["t0_quat"], s["dt_quat"], times, self._quat_order)
-        return rot.to_matrix(q)
+        return rot.to_matrix(self._quaternion(times))
 
     def sun_position(self, lines: Any) -> np.ndarray:
         """Body-fixed sun positions ``(N, 3)`` (m) at the exposure times of ``lines``."""
-        s = self._state
-        t = self.image_time(np.ravel(np.asarray(lines, dtype=float)))
-        return lagrange_uniform(s["sun_positions"], s["t0_ephem"], s["dt_ephem"], t, 8)
+        return self._sun(self.image_time(np.ravel(np.asarray(lines, dtype=float))))
 
     # ---------------------------------------------------------------- image -> ground
     def _rays(self, lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
