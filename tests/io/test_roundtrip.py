@@ -221,3 +221,15 @@ def test_large_window_read_touches_only_needed_tiles(tmp_path):
     expected = np.zeros((2000, 2000), np.int16)
     expected[500:1500, 500:1500] = 7
     np.testing.assert_array_equal(win, expected)
+
+
+def test_float_input_rounds_half_away_from_zero(tmp_path):
+    # ISIS's writer rounds (value - Base) / Multiplier with C round(): halves away from zero
+    data = np.array([[2.5, -2.5, 0.49, 1.5, -0.5, 7.0]])
+    path = write_cube(tmp_path / "r.cub", data, pixel_type="SignedWord")
+    np.testing.assert_array_equal(open_image(path).read_raw(), [[3, -3, 0, 2, -1, 7]])
+    raw = np.array([[3, -3, 0, 2, -1, 7]])
+    path = write_cube(tmp_path / "s.cub", raw * 0.1 + 5.0, pixel_type="SignedWord", base=5.0, multiplier=0.1)
+    with open_image(path) as img:
+        np.testing.assert_array_equal(img.read_raw(), raw)
+        np.testing.assert_allclose(img.read(), raw * 0.1 + 5.0, rtol=1e-6)

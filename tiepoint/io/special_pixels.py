@@ -183,43 +183,41 @@ def encode(
     ndarray of ``ptype.dtype``
     """
     physical = np.asarray(physical)
-    if ptype.is_float:
-        with np.errstate(over="ignore", invalid="ignore"):
-            raw = physical.astype(np.float32)
-            nan = np.isnan(raw)
-            low = raw < np.float32(ptype.valid_min)  # includes -inf
-            high = np.isposinf(raw)
-    else:
-        scaled = base != 0.0 or multiplier != 1.0
-        if physical.dtype.kind in "biu" and not scaled:
-            nan = None
+    lo, hi = ptype.valid_min, ptype.valid_max
+    with np.errstate(over="ignore", invalid="ignore"):
+        if ptype.is_float:
+            values = physical.astype(np.float32)
+            bad = ~((values >= np.float32(lo)) & (values <= np.float32(hi)))  # NaN, +-inf, below VALID_MIN4
+        elif physical.dtype.kind in "biu" and base == 0.0 and multiplier == 1.0:
             values = physical
+            bad = (values < lo) | (values > hi)
         else:
             values = physical.astype(np.float64)
-            if scaled:
-                values = (values - base) / multiplier
-            nan = np.isnan(values)
-            # ISIS rounds half away from zero
-            values = np.copysign(np.floor(np.abs(values) + 0.5), values)
-        with np.errstate(invalid="ignore"):
-            low = values < ptype.valid_min
-            high = values > ptype.valid_max
-        clipped = np.where(low | high | (nan if nan is not None else False), 0, values)
-        raw = clipped.astype(ptype.dtype)
-    if low.any():
-        raw[low] = ptype.specials[LRS]
-    if high.any():
-        raw[high] = ptype.specials[HRS]
-    if nan is not None and nan.any():
-        raw[nan] = ptype.null
+            if base != 0.0:
+                values -= base
+            if multiplier != 1.0:
+                values /= multiplier
+            values += np.copysign(0.5, values)  # ISIS rounds half away from zero
+            np.trunc(values, out=values)
+            bad = ~((values >= lo) & (values <= hi))  # NaN too
+        raw = values.astype(ptype.dtype)  # out-of-range entries are replaced below
+    table = np.array([0] + [ptype.specials[c] for c in (NULL, LRS, LIS, HIS, HRS)], dtype=ptype.dtype)
+    if bad.any():
+        v = values[bad]
+        codes = np.where(v < lo, LRS, HRS)
+        if v.dtype.kind == "f":
+            codes[np.isnan(v)] = NULL
+        raw[bad] = table[codes]
     if mask is not None:
         raw[np.asarray(mask, dtype=bool)] = ptype.null
     if special is not None:
         special = np.asarray(special)
-        for code, value in ptype.specials.items():
-            sel = special == code
-            if sel.any():
-                raw[sel] = value
+        nz = special != 0
+        if nz.any():
+            sel = special[nz]
+            if sel.max() > HRS:
+                raise ValueError(f"special-pixel codes must be 0..5, got {int(sel.max())}")
+            raw[nz] = table[sel]
     return raw
 
 
