@@ -54,6 +54,8 @@ def membership(camera: Any, footprint: BaseGeometry, n: int = 3000, margin: floa
     xyz_out = np.asarray(camera.image_to_ground(lines, out_s), dtype=float)
     ok_out = np.isfinite(xyz_out[:, 0])
     lon_o, lat_o = lonlat(xyz_out[ok_out])
+    if not ok_out.any():  # nothing outside the image is on the body
+        return float(inside), float("nan")
     outside = 1.0 - shapely.contains_xy(footprint, wrap_to(lon_o, footprint), lat_o).mean()
     return float(inside), float(outside)
 

@@ -143,3 +143,29 @@ def test_adaptive_sampling_follows_curved_edges_of_a_distorted_camera() -> None:
     assert metric_hausdorff(latlon_footprint(cam, points_per_edge=9), dense, cam.semimajor) > pixel
     assert membership(cam, auto.latlon) == (1.0, 1.0)
     check_area(cam, auto.latlon)
+
+
+def test_whole_disk_in_view_is_bounded_by_the_limb() -> None:
+    radius, distance = 3396190.0, 20000e3
+    cam = from_isd(frame_isd(60.0, 100.0, distance - radius, focal_length=10.0, pixel_pitch=0.02,
+                             semimajor=radius, semiminor=radius))  # fmt: skip
+    result = compute_footprint(cam)
+    assert result.boundary.on_limb.all()  # no image edge sees the body
+    fp = result.latlon
+    assert isinstance(fp, Polygon) and fp.is_valid
+    assert fp.bounds[3] == pytest.approx(90.0)  # the north pole is in view
+    # the visible cap of a sphere seen from distance d: 2 pi R^2 (1 - R / d)
+    cap = 2 * np.pi * radius**2 * (1 - radius / distance)
+    assert ellipsoid_area(fp, radius, radius) == pytest.approx(cap, rel=0.01)
+    assert membership(cam, fp, margin=2.0)[0] == 1.0
+
+
+def test_limb_view_containing_a_pole_is_closed_over_it() -> None:
+    cam = from_isd(frame_isd(80.0, 0.0, 3000e3, off_nadir=20.0, focal_length=5.0))
+    result = compute_footprint(cam)
+    fp = result.latlon
+    assert result.boundary.on_limb.any()
+    assert isinstance(fp, Polygon) and fp.is_valid
+    assert fp.bounds[0] == pytest.approx(0.0) and fp.bounds[2] == pytest.approx(360.0)
+    assert fp.bounds[3] == pytest.approx(90.0)
+    assert membership(cam, fp, margin=2.0) == (1.0, 1.0)
