@@ -64,3 +64,22 @@ def test_keypoints_validates_lengths_and_selects() -> None:
     assert kp.bbox() == (0.0, 0.0, 4.0, 8.0)
     with pytest.raises(ValueError, match="disagree"):
         Keypoints(np.arange(3), np.arange(2), *(np.ones(3),) * 3, np.zeros(3), np.zeros((3, 4)), "sift")
+
+
+def test_merge_matches_concatenate_then_take() -> None:
+    from tiepoint.features.extraction import _merge
+
+    rng = np.random.default_rng(1)
+
+    def part(n: int) -> Keypoints:
+        return Keypoints(
+            *rng.normal(size=(5, n)), rng.integers(0, 9, n), rng.integers(0, 255, (n, 8)), "sift"
+        )
+
+    parts = [part(7), part(0), part(12), part(3)]
+    order = rng.permutation(22)[:15]
+    want = Keypoints.concatenate(parts, order)
+    got = _merge(list(parts), order)
+    for name in ("x", "y", "response", "size", "angle", "octave", "descriptors"):
+        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+    np.testing.assert_array_equal(want.x, np.concatenate([p.x for p in parts])[order])

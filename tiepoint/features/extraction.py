@@ -113,4 +113,26 @@ def _extract(source: ImageSource, config: FeaturesConfig, extractor: Extractor) 
     order = np.argsort(-np.concatenate([p.response for p in parts]), kind="stable")
     if extractor.max_features:
         order = order[: extractor.max_features]
-    return Keypoints.concatenate(parts, order)
+    return _merge(parts, order)
+
+
+def _merge(parts: list[Keypoints], order: np.ndarray) -> Keypoints:
+    """Rows ``order`` of the concatenated ``parts``, filled part by part while ``parts`` is emptied,
+    so the merge needs little more memory than the keypoints themselves (a big image has millions)."""
+    total = sum(len(p) for p in parts)
+    rank = np.full(total, -1, np.int64)
+    rank[order] = np.arange(len(order))
+    first = parts[0]
+    out = {
+        name: np.empty((len(order), *getattr(first, name).shape[1:]), getattr(first, name).dtype)
+        for name in ("x", "y", "response", "size", "angle", "octave", "descriptors")
+    }
+    offset = 0
+    while parts:
+        part = parts.pop(0)
+        where = rank[offset : offset + len(part)]
+        keep = where >= 0
+        for name, array in out.items():
+            array[where[keep]] = getattr(part, name)[keep]
+        offset += len(part)
+    return Keypoints(**out, extractor=first.extractor, params=dict(first.params))
