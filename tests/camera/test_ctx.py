@@ -129,3 +129,14 @@ def test_frame_model_on_ctx_geometry(ctx):
     np.testing.assert_allclose(back[1], samples.ravel(), atol=1e-6)
     pos = frame.sensor_position(lines, samples)
     assert np.ptp(pos, axis=0).max() == 0.0  # one exposure, one position
+
+
+def test_isd_without_velocities(ctx_isd_dir):
+    # ALE falls back from cubic Hermite to Lagrange when an ISD has no velocities: close to the same orbit.
+    isd = json.loads((ctx_isd_dir / "G02_019154_1800_XN_00N133W.crop.json").read_text())
+    ref = cam.from_isd(isd)
+    del isd["instrument_position"]["velocities"], isd["sun_position"]["velocities"]
+    model = cam.from_isd(isd)
+    lines, samples = np.meshgrid(np.linspace(0, 1000, 5), np.linspace(0, 1000, 5))
+    diff = np.linalg.norm(model.image_to_ground(lines, samples) - ref.image_to_ground(lines, samples), axis=1)
+    assert 0 < diff.max() < 5.0  # metres, for 6 m pixels

@@ -161,6 +161,8 @@ def lagrange_window(
             weight = np.prod(tt[a] - others)
             num = np.prod(t - others)
             val += num * vv[a] / weight
-            dval += num * vv[a] * np.sum(1.0 / (t - others)) / weight
+            # derivative of prod(t - others): sum over j of prod over the others but j
+            dnum = sum(np.prod(np.delete(t - others, j)) for j in range(len(others)))
+            dval += dnum * vv[a] / weight
         out[m], der[m] = val, dval
     return out, der
