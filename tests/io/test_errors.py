@@ -131,3 +131,12 @@ def test_writer_rejects_bad_arguments(tmp_path):
         write_cube(tmp_path / "x.cub", data, byte_order="Big")
     with pytest.raises(ValueError, match="detached"):
         write_cube(tmp_path / "x.cub", data, detached=True)
+
+
+def test_file_truncated_after_open(cube):
+    with open_image(cube) as img:
+        img.read()
+        with open(cube, "r+b") as f:
+            f.truncate(70000)
+        with pytest.raises(ImageError, match="shrank"):
+            img.read()

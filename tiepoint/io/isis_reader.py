@@ -1,8 +1,9 @@
 """Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) with numpy memory maps.
 
 Pixels are read through a read-only ``numpy.memmap`` shaped ``(bands, tiles_y, tiles_x, tile_lines,
-tile_samples)``: a window touches only the tiles it needs, and each tile row is copied (and
-byte-swapped, if the cube is Msb) straight into the output in one numpy assignment.
+tile_samples)``: a window touches only the tiles it needs. Rows are copied (and byte-swapped, if the
+cube is Msb) straight into the output, a ~1 MiB block of rows at a time across all the window's tiles,
+and masked/scaled while the block is in the CPU cache.
 
 What :meth:`IsisCube.read` returns
     Real cubes: float32. Integer cubes with ``Base = 0`` and ``Multiplier = 1``: the stored integer
@@ -128,6 +129,12 @@ class IsisCube(Image):
         """
         (l0, l1), (s0, s1) = window
         lay = self.layout
+        try:  # a memory map past the end of a file that shrank would kill the process (SIGBUS)
+            size = lay.data_path.stat().st_size
+        except OSError as exc:
+            raise ImageError(f"the data file is gone: {exc}", self.path) from None
+        if size < lay.offset + lay.nbytes:
+            raise ImageError(f"the data file shrank to {size} bytes after it was opened", self.path)
         mm = self._map()[band - 1]
         step = max(1, _BLOCK_BYTES // ((s1 - s0) * out.itemsize))
         try:
