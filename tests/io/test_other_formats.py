@@ -63,6 +63,21 @@ def test_png(tmp_path, rng):
     np.testing.assert_array_equal(out.data, data[10:30])
 
 
+def test_jpeg(tmp_path):
+    # a smooth ramp survives JPEG's loss within a few DN
+    data = (np.add.outer(np.arange(48), np.arange(64)) * 2).astype(np.uint8)
+    path = tmp_path / "j.jpg"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with rasterio.open(path, "w", driver="JPEG", height=48, width=64, count=1, dtype="uint8") as ds:
+            ds.write(data, 1)
+        with open_image(path) as img:
+            assert img.label["driver"] == "JPEG" and img.shape == (48, 64) and img.dtype == np.uint8
+            out = img.read(((8, 40), (16, 64)))
+    assert out.shape == (32, 48) and not out.mask.any()
+    assert np.abs(out.data.astype(int) - data[8:40, 16:64]).max() <= 4
+
+
 def test_pds3_img(tmp_path, rng):
     # a hand-written PDS3 attached label (record-based) with MSB 16-bit pixels and a scaling factor
     lines, samples = 24, 32
