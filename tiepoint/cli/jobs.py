@@ -20,8 +20,8 @@ from rich.table import Table
 from tiepoint.config import DEFAULT_CONFIG_NAME, Config, load_config
 from tiepoint.errors import TiepointError
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True, highlight=False)
+err_console = Console(stderr=True, soft_wrap=True, highlight=False)
 
 ConfigOption = Annotated[
     Path | None,
@@ -236,7 +236,7 @@ def footprints(
         n = plot_footprints(cfg, png)
     except TiepointError as exc:
         raise _fail(exc) from None
-    console.print(f"wrote {png} ({n} footprints)")
+    console.print(f"wrote {png} ({n} footprints)", highlight=False, soft_wrap=True)
 
 
 def plot_footprints(config: Config, png: Path) -> int:
