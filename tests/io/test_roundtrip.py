@@ -233,3 +233,17 @@ def test_float_input_rounds_half_away_from_zero(tmp_path):
     with open_image(path) as img:
         np.testing.assert_array_equal(img.read_raw(), raw)
         np.testing.assert_allclose(img.read(), raw * 0.1 + 5.0, rtol=1e-6)
+
+
+@pytest.mark.parametrize("tile_size", [(7, 5), (1, 61), (64, 64), (45, 61)])
+def test_random_windows_equal_slices_of_the_truth(tmp_path, rng, tile_size):
+    truth = rng.normal(size=(2, *SHAPE)).astype(np.float32)
+    path = write_cube(tmp_path / "w.cub", truth, pixel_type="Real", tile_size=tile_size, byte_order="Msb")
+    with open_image(path) as img:
+        for _ in range(40):
+            l0, l1 = np.sort(rng.choice(SHAPE[0] + 1, 2, replace=False))
+            s0, s1 = np.sort(rng.choice(SHAPE[1] + 1, 2, replace=False))
+            band = int(rng.integers(1, 3))
+            out = img.read(((l0, l1), (s0, s1)), band=band)
+            np.testing.assert_array_equal(out.data, truth[band - 1, l0:l1, s0:s1])
+            assert not out.mask.any()
