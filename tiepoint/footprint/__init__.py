@@ -1,10 +1,10 @@
 """Where an image lies on the body: lon/lat and body-fixed footprints, keypoint ground coordinates.
 
->>> from tiepoint.camera import from_isd                           # doctest: +SKIP
->>> cam = from_isd("image.json")                                  # doctest: +SKIP
->>> latlon_footprint(cam)           # Polygon, or MultiPolygon split at 0/360; x = lon E, y = lat
->>> fp = compute_footprint(cam, config)   # both footprints in one pass: fp.latlon, fp.xyz
->>> keypoint_ground(cam, lines, samples)  # dict of x, y, z, lat, lon arrays
+Usage (``cam`` from :func:`tiepoint.camera.from_isd`)::
+
+    latlon_footprint(cam)                  # Polygon, or MultiPolygon split at 0/360; x = lon E, y = lat
+    fp = compute_footprint(cam, config)    # both footprints in one pass: fp.latlon, fp.xyz
+    keypoint_ground(cam, lines, samples)   # dict of x, y, z, lat, lon arrays
 
 The boundary is sampled adaptively (see :mod:`tiepoint.footprint.boundary`), limb views keep the
 on-body part, and rings around a pole are closed over it (:mod:`tiepoint.footprint.polygon`).
