@@ -160,8 +160,11 @@ class CameraModel(ABC):
         return look / np.linalg.norm(look, axis=1, keepdims=True)
 
     @abstractmethod
-    def ground_to_image(self, xyz: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)``."""
+    def ground_to_image(self, xyz: Any, precision: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)`` (m).
+
+        ``precision`` is the line tolerance (pixels) of an iterative solution, where there is one.
+        """
 
     @abstractmethod
     def sun_position(self, lines: Any) -> np.ndarray:

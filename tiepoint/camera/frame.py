@@ -76,8 +76,11 @@ class FrameModel(CameraModel):
         look = cam @ self._matrix.T
         return np.repeat(s["position"][None, :], len(lines), axis=0), look
 
-    def ground_to_image(self, xyz: Any) -> tuple[np.ndarray, np.ndarray]:
-        """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)`` (m), in closed form."""
+    def ground_to_image(self, xyz: Any, precision: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
+        """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)`` (m), in closed form.
+
+        ``precision`` is accepted for symmetry with the line-scan model (nothing is iterated here).
+        """
         s = self._state
         d = as_xyz(xyz) - s["position"]
         cam = d @ self._matrix  # R^T @ d for each row
