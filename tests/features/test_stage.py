@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from tiepoint.config import Config, FeaturesConfig
 from tiepoint.errors import FeatureError
-from tiepoint.features import extract, keypoint_path, main, read_keypoints, summarize
+from tiepoint.features import extract, keypoint_path, main, read_keypoints, summarize, write_keypoints
 from tiepoint.io import content_hash, open_image, write_cube
 
 
@@ -88,13 +88,23 @@ def test_main_with_config_dir_and_ground(tmp_path: Path) -> None:
     def ground(kps):  # stands in for a camera: any per-keypoint arrays
         return {"lat": kps.y * 0.01, "lon": kps.x * 0.01}
 
-    path = main(cube, config, ground=ground)
+    path = main(cube, config)  # no camera yet
     assert path == keypoint_path(cube, tmp_path / "kp") == tmp_path / "kp" / "b.h5"
+    assert read_keypoints(path).ground is None
+    mark(path)
+    assert main(cube, config, ground=ground, content_hash=content_hash(cube)) == path
+    assert not marked(path)  # a file without ground is not reused when ground is wanted
+    mark(path)
+    main(cube, config, ground=ground)
+    assert marked(path)
     kps, stored, _ = read_keypoints(path)
     np.testing.assert_array_equal(stored["lat"], kps.y * 0.01)
     summary = summarize(path)
     assert summary.count == len(kps) and summary.extractor == "sift"
     assert summary.bbox == (kps.x.min(), kps.y.min(), kps.x.max(), kps.y.max())
+    assert summarize(path, kps) == summary
+    empty = write_keypoints(tmp_path / "e.h5", kps.select(slice(0, 0)), image_path=cube, content_hash="h")
+    assert summarize(empty).count == 0 and summarize(empty).bbox is None
 
 
 def test_main_unwritable_dir(tmp_path: Path) -> None:

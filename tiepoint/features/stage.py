@@ -20,19 +20,20 @@ from tiepoint.errors import FeatureError
 from tiepoint.features.extraction import extract, resolve_config
 from tiepoint.features.extractors import load_extractor
 from tiepoint.features.keypoints import Keypoints
-from tiepoint.features.store import keypoint_path, read_keypoints, write_keypoints
+from tiepoint.features.store import keypoint_path, read_header, read_positions, write_keypoints
 from tiepoint.records import KeypointSummary
 
 GroundFn = Callable[[Keypoints], dict[str, np.ndarray]]
 """Maps keypoints to ground arrays (``x, y, z, lat, lon``); see ``to_camera_coords``."""
 
 
-def is_current(path: Path, content_hash: str, config: FeaturesConfig) -> bool:
-    """Whether ``path`` holds keypoints of this image content made with this extractor and parameters."""
+def is_current(path: Path, content_hash: str, config: FeaturesConfig, need_ground: bool = False) -> bool:
+    """Whether ``path`` holds keypoints of this image content made with this extractor and parameters
+    (and ground coordinates, if ``need_ground``); a missing or unreadable file is not current."""
     if not path.is_file():
         return False
     try:
-        _, _, attrs = read_keypoints(path)
+        attrs, has_ground = read_header(path)
     except FeatureError:
         return False
     params = load_extractor(config.extractor, config.params).params
@@ -40,6 +41,7 @@ def is_current(path: Path, content_hash: str, config: FeaturesConfig) -> bool:
         attrs.get("content_hash") == content_hash
         and attrs.get("extractor") == config.extractor
         and attrs.get("params") == _json_roundtrip(params)
+        and (has_ground or not need_ground or attrs.get("count") == 0)
     )
 
 
@@ -54,6 +56,7 @@ def main(
     *,
     overwrite: bool = False,
     ground: GroundFn | None = None,
+    content_hash: str | None = None,
 ) -> Path:
     """Extract the keypoints of one image file and store them.
 
@@ -69,22 +72,26 @@ def main(
     overwrite : bool
         Extract again even if an up-to-date file exists.
     ground : callable, optional
-        ``ground(keypoints) -> {"x", "y", "z", "lat", "lon": arrays}`` from the image's camera.
+        ``ground(keypoints) -> {"x", "y", "z", "lat", "lon": arrays}`` from the image's camera; a
+        stored file without ground coordinates is then not reused.
+    content_hash : str, optional
+        The image's ``tiepoint.io.content_hash`` if the caller has it already (saves hashing twice).
 
     Returns
     -------
     Path
         The keypoint file.
     """
-    from tiepoint.io import content_hash, open_image  # lazy: io is the stage before this one
+    from tiepoint.io import content_hash as hash_file
+    from tiepoint.io import open_image  # lazy: io is the stage before this one
 
     if isinstance(config, Config):
         keypoint_dir = config.output.keypoint_dir if keypoint_dir is None else keypoint_dir
         config = config.features
     features = resolve_config(config)
     path = keypoint_path(image_path, keypoint_dir)
-    digest = content_hash(image_path)
-    if not overwrite and is_current(path, digest, features):
+    digest = hash_file(image_path) if content_hash is None else content_hash
+    if not overwrite and is_current(path, digest, features, need_ground=ground is not None):
         return path
     with open_image(image_path) as image:
         keypoints = extract(image, features)
@@ -93,7 +100,10 @@ def main(
 
 
 def summarize(path: str | os.PathLike[str], keypoints: Keypoints | None = None) -> KeypointSummary:
-    """The database's view of a keypoint file (reads it unless ``keypoints`` is given)."""
-    if keypoints is None:
-        keypoints = read_keypoints(path).keypoints
-    return KeypointSummary(str(Path(path).absolute()), len(keypoints), keypoints.extractor, keypoints.bbox())
+    """The database's view of a keypoint file (reads only positions unless ``keypoints`` is given)."""
+    path = Path(path)
+    if keypoints is not None:
+        return KeypointSummary(str(path.absolute()), len(keypoints), keypoints.extractor, keypoints.bbox())
+    x, y, attrs = read_positions(path)
+    bbox = (float(x.min()), float(y.min()), float(x.max()), float(y.max())) if len(x) else None
+    return KeypointSummary(str(path.absolute()), len(x), str(attrs["extractor"]), bbox)

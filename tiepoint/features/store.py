@@ -183,6 +183,51 @@ def _write(
     attrs["format_version"] = FORMAT_VERSION
 
 
+def read_positions(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """Only ``x``, ``y`` and the attributes of a keypoint file (no descriptors); errors as
+    :func:`read_keypoints`."""
+    path = Path(path)
+    if not path.is_file():
+        raise FeatureError("keypoint file does not exist", path)
+    try:
+        with h5py.File(path, "r") as h5:
+            attrs = _attrs(h5, path)
+            x, y = h5["keypoints"]["x"][()], h5["keypoints"]["y"][()]
+    except FeatureError:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
+    if not (len(x) == len(y) == attrs.get("count")):
+        raise FeatureError(f"count attribute {attrs.get('count')} != {len(x)} rows", path)
+    return x, y, attrs
+
+
+def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], bool]:
+    """The attributes of a keypoint file and whether it has ground coordinates (reads no arrays)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FeatureError("keypoint file does not exist", path)
+    try:
+        with h5py.File(path, "r") as h5:
+            attrs = _attrs(h5, path)
+            attrs["params"] = json.loads(attrs.get("params", "{}"))
+            return attrs, "ground" in h5
+    except FeatureError:
+        raise
+    except (OSError, KeyError, ValueError) as exc:
+        raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
+
+
+def _attrs(h5: h5py.File, path: Path) -> dict[str, Any]:
+    attrs = {k: _plain(v) for k, v in h5.attrs.items()}
+    version = attrs.get("format_version")
+    if version != FORMAT_VERSION:
+        raise FeatureError(
+            f"unsupported keypoint format_version {version!r} (this tiepoint reads {FORMAT_VERSION})", path
+        )
+    return attrs
+
+
 def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
     """Read a keypoint file written by :func:`write_keypoints`.
 
@@ -201,13 +246,7 @@ def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
         raise FeatureError("keypoint file does not exist", path)
     try:
         with h5py.File(path, "r") as h5:
-            attrs = {k: _plain(v) for k, v in h5.attrs.items()}
-            version = attrs.get("format_version")
-            if version != FORMAT_VERSION:
-                raise FeatureError(
-                    f"unsupported keypoint format_version {version!r} (this tiepoint reads {FORMAT_VERSION})",
-                    path,
-                )
+            attrs = _attrs(h5, path)
             arrays = {name: h5["keypoints"][name][()] for name in KEYPOINT_FIELDS}
             descriptors = h5["descriptors"][()]
             ground = None
