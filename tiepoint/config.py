@@ -86,7 +86,7 @@ class FeaturesConfig(_Section):
 class FootprintConfig(_Section):
     """Footprint computation settings."""
 
-    points_per_edge: int | None = Field(None, ge=2, description="default: chosen from image size")
+    points_per_edge: int | None = Field(None, ge=2, description="None: adaptive (<= 0.25 px chord error)")
     longitude_domain: Literal[360, 180] = 360
     source: Literal["camera", "cube"] = "camera"
 
