@@ -140,3 +140,11 @@ def test_file_truncated_after_open(cube):
             f.truncate(70000)
         with pytest.raises(ImageError, match="shrank"):
             img.read()
+
+
+def test_writer_rejects_bad_label_extra(tmp_path):
+    data = np.zeros((4, 4), np.int16)
+    with pytest.raises(ValueError, match="not a valid PVL keyword"):
+        write_cube(tmp_path / "k.cub", data, label_extra={"Instrument": {"Target Name": "Mars"}})
+    with pytest.raises(ValueError, match="must be a mapping"):
+        write_cube(tmp_path / "k.cub", data, label_extra={"Instrument": "Mars"})

@@ -136,6 +136,7 @@ def test_multiband_and_label_extra(tmp_path, rng):
             "LineExposureDuration": pvl.collections.Quantity(1.877, "ms"),
             "Summing": 2,
             "Flags": [1, 2, 3],
+            "Kind": "Group",  # a PVL reserved word as a value: must be quoted
         }
     }
     path = write_cube(tmp_path / "m.cub", cube, pixel_type="Real", format="bsq", label_extra=extra)

@@ -253,6 +253,11 @@ def blob_infos(label: Mapping, label_path: Path) -> list[BlobInfo]:
 # ---------------------------------------------------------------------------------------------- writing
 
 _BARE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_KEY = re.compile(r"^\^?[A-Za-z][A-Za-z0-9_:]*$")
+_RESERVED = {
+    "END", "NULL", "TRUE", "FALSE", "N/A", "UNK", "OBJECT", "GROUP", "END_OBJECT", "END_GROUP",
+    "BEGIN_OBJECT", "BEGIN_GROUP",
+}  # fmt: skip
 
 
 def _value(v: Any) -> str:
@@ -269,7 +274,7 @@ def _value(v: Any) -> str:
     if isinstance(v, list | tuple | np.ndarray):
         return "(" + ", ".join(_value(x) for x in v) + ")"
     s = str(v)
-    if _BARE.match(s) and s.upper() not in ("END", "NULL", "TRUE", "FALSE", "N/A", "UNK"):
+    if _BARE.match(s) and s.upper() not in _RESERVED:
         return s
     if '"' in s:
         if "'" in s:
@@ -281,6 +286,9 @@ def _value(v: Any) -> str:
 def encode_block(name: str, body: Mapping, indent: int, kind: str = "Object") -> list[str]:
     """PVL lines of ``Object|Group = name`` holding *body* (nested mappings become Groups)."""
     pad = "  " * indent
+    for key in (name, *body):
+        if not _KEY.match(key):
+            raise ValueError(f"{key!r} is not a valid PVL keyword or block name")
     lines = [f"{pad}{kind} = {name}"]
     width = max((len(k) for k, v in body.items() if not isinstance(v, Mapping)), default=0)
     for k, v in body.items():
