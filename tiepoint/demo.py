@@ -1,0 +1,342 @@
+"""The end-to-end demo (``./run demo`` = ``tiepoint demo``).
+
+1. Render synthetic images through the real CTX camera geometries packaged in
+   ``tiepoint/synthetic/data/ctx`` (two ground areas; the full 5000 x 7168 image at a reduced scale).
+2. Ingest them with the :class:`~tiepoint.dispatch.ImageAdder` on the embedded default: a
+   GeoPackage (SQLite) database and a Dask LocalCluster, with a progress bar.
+3. Print a summary (images, keypoints, footprint areas, overlaps, times), write ``summary.json``
+   and a PNG map of the footprints, all under the output folder (default ``demo-output/``).
+
+Running it again reuses the rendered cubes and the database (already ingested images are skipped);
+``--overwrite`` starts from scratch.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tiepoint.errors import TiepointError
+
+DATA_DIR = Path(__file__).resolve().parent / "synthetic" / "data" / "ctx"
+
+FULL_IMAGE = "G02_019154_1800_XN_00N133W.ellipsoid.crop"
+GROUPS: dict[str, list[str]] = {
+    "Equator, 0.3S 226.8E": [
+        "G02_019154_1800_XN_00N133W.crop",
+        "N06_064753_1800_XN_00S133W.crop",
+        FULL_IMAGE,
+    ],
+    "35N 242.4E": [
+        "B10_013615_2178_XI_37N117W.crop",
+        "K12_058001_2177_XI_37N117W.crop",
+        "N12_067021_2177_XN_37N117W.crop",
+    ],
+}
+"""The demo's ISDs by ground area (sub-spacecraft points from the ISDs)."""
+
+
+@dataclass(slots=True)
+class ImageSummary:
+    """One ingested image as the demo reports it."""
+
+    name: str
+    group: str
+    lines: int
+    samples: int
+    keypoints: int
+    area_km2: float
+    center_lon: float
+    center_lat: float
+
+
+@dataclass(slots=True)
+class DemoSummary:
+    """What the demo did (also written as ``summary.json``)."""
+
+    output: str
+    database: str
+    images: list[ImageSummary] = field(default_factory=list)
+    overlaps: list[tuple[str, str, float]] = field(default_factory=list)
+    """(name_a, name_b, overlap area in km^2)."""
+    failed: list[str] = field(default_factory=list)
+    render_seconds: float = 0.0
+    ingest_seconds: float = 0.0
+    total_seconds: float = 0.0
+    map_png: str = ""
+
+
+def demo_config(out: Path, workers: int | None = None) -> dict[str, Any]:
+    """The demo's configuration: a GeoPackage in *out*, keypoints in *out*/keypoints, local workers."""
+    return {
+        "database": {"url": f"sqlite:///{(out / 'tiepoint.gpkg').resolve()}"},
+        "cluster": {
+            "kind": "local",
+            "workers": workers or max(1, min(2, os.cpu_count() or 1)),
+            "threads_per_worker": 1,
+            "dashboard": False,
+        },
+        "output": {"keypoint_dir": str((out / "keypoints").resolve())},
+    }
+
+
+def render_images(
+    out: Path, full_scale: float, overwrite: bool, console: Console
+) -> tuple[list[Path], dict[str, str]]:
+    """Render the demo's cubes into *out*/images; returns the cubes and a name -> group map."""
+    from tiepoint.synthetic import load_isd, synthesize
+
+    images = out / "images"
+    jobs: list[tuple[str, str, int | None, int | None]] = []
+    for group, names in GROUPS.items():
+        for name in names:
+            lines = samples = None
+            if name == FULL_IMAGE:
+                if full_scale <= 0:
+                    continue
+                isd = load_isd(DATA_DIR / f"{name}.json")
+                lines = max(1, round(int(isd["image_lines"]) * full_scale))
+                samples = max(1, round(int(isd["image_samples"]) * full_scale))
+            jobs.append((group, name, lines, samples))
+    cubes, groups = [], {}
+    with Progress(
+        TextColumn("rendering {task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("lines"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
+        for group, name, lines, samples in jobs:
+            cube = images / f"{name}.cub"
+            groups[name] = group
+            cubes.append(cube)
+            if cube.is_file() and (images / f"{name}.json").is_file() and not overwrite:
+                continue
+            task = progress.add_task(name, total=None)
+            result = synthesize(
+                DATA_DIR / f"{name}.json",
+                images,
+                lines=lines,
+                samples=samples,
+                progress=lambda n, task=task: progress.advance(task, n),
+            )
+            progress.update(task, total=result.lines, completed=result.lines)
+    return cubes, groups
+
+
+def ingest(cubes: list[Path], config: dict[str, Any], console: Console) -> list[str]:
+    """Ingest *cubes* with the ImageAdder; returns the paths whose jobs failed."""
+    from tiepoint.dispatch import ImageAdder
+
+    adder = ImageAdder(config)
+    try:
+        queued = adder.add_images([str(c) for c in cubes])
+        if queued:
+            adder.wait(progress=True)
+        else:
+            console.print("every image is already in the database (--overwrite starts afresh)")
+        failed = adder.failed_jobs
+        for path in failed:
+            attempts = adder.inspect(path)
+            reason = attempts[-1]["error"] if attempts else "unknown"
+            console.print(f"[red]failed:[/red] {Path(path).name}: {reason}")
+        return failed
+    finally:
+        adder.close()
+
+
+def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummary], list, list]:
+    """Read back what the database holds: per-image summaries, overlaps and footprints."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import selectinload
+
+    from tiepoint.db import Database
+    from tiepoint.db.models import Image
+    from tiepoint.footprint.area import ellipsoid_area
+
+    with Database(database_url) as db:
+        a, b = db.body.semimajor, db.body.semiminor
+        with db.session() as session:
+            rows = session.scalars(select(Image).options(selectinload(Image.keypoints)).order_by(Image.name))
+            records = [(r.path, r.lines, r.samples, r.keypoints, r.footprint) for r in rows]
+        pairs = db.overlapping_pairs()
+    images, footprints = [], {}
+    for path, lines, samples, kps, fp in records:
+        stem = Path(path).stem
+        centre = fp.centroid
+        images.append(
+            ImageSummary(
+                name=stem,
+                group=groups.get(stem, "other"),
+                lines=lines,
+                samples=samples,
+                keypoints=kps.count if kps is not None else 0,
+                area_km2=ellipsoid_area(fp, a, b) / 1e6,
+                center_lon=float(centre.x),
+                center_lat=float(centre.y),
+            )
+        )
+        footprints[stem] = fp
+    overlaps = [
+        (Path(pa).stem, Path(pb).stem, ellipsoid_area(geom, a, b) / 1e6, geom) for pa, pb, geom in pairs
+    ]
+    return images, overlaps, [footprints]
+
+
+def plot_map(images: list[ImageSummary], footprints: dict, overlaps: list, path: Path) -> Path:
+    """A PNG map of the footprints, one panel per ground area, lon/lat axes, labelled."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    groups = sorted({im.group for im in images})
+    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 7.5), squeeze=False)
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for ax, group in zip(axes[0], groups, strict=True):
+        members = [im for im in images if im.group == group]
+        for k, im in enumerate(members):
+            color = colors[k % len(colors)]
+            for poly in getattr(footprints[im.name], "geoms", [footprints[im.name]]):
+                x, y = poly.exterior.xy
+                ax.fill(x, y, alpha=0.25, color=color)
+                ax.plot(x, y, color=color, lw=1.5, label=f"{im.name} ({im.keypoints} kp)")
+            ax.annotate(
+                im.name.split("_")[0] + (" (full image)" if "ellipsoid" in im.name else ""),
+                (im.center_lon, im.center_lat),
+                ha="center",
+                va="center",
+                fontsize=9,
+                weight="bold",
+                color=color,
+            )
+        names = {im.name for im in members}
+        for a_name, b_name, _, geom in overlaps:
+            if a_name in names and b_name in names:
+                for poly in getattr(geom, "geoms", [geom]):
+                    x, y = poly.exterior.xy
+                    ax.fill(x, y, fill=False, hatch="//", lw=0, edgecolor="0.3")
+        lat = np.mean([im.center_lat for im in members])
+        ax.set_aspect(1.0 / max(np.cos(np.radians(lat)), 0.05))
+        ax.set_xlabel("longitude (degrees east)")
+        ax.set_ylabel("planetocentric latitude (degrees)")
+        ax.set_title(f"{group}: {len(members)} images (hatched: overlaps)")
+        ax.grid(alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles, strict=True))
+        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1))
+    fig.suptitle("tiepoint demo: synthetic images through real CTX camera geometry")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def print_summary(summary: DemoSummary, console: Console) -> None:
+    """The summary tables: images per ground area, overlapping pairs, totals."""
+    for group in sorted({im.group for im in summary.images}):
+        table = Table(title=f"Images: {group}", title_justify="left")
+        table.add_column("image")
+        for col in ("lines x samples", "keypoints", "footprint km^2", "lon E", "lat"):
+            table.add_column(col, justify="right")
+        for im in (im for im in summary.images if im.group == group):
+            table.add_row(
+                im.name,
+                f"{im.lines} x {im.samples}",
+                f"{im.keypoints:,}",
+                f"{im.area_km2:,.1f}",
+                f"{im.center_lon:.3f}",
+                f"{im.center_lat:.3f}",
+            )
+        console.print(table)
+    pairs = Table(title="Overlapping pairs found in the database", title_justify="left")
+    pairs.add_column("image A")
+    pairs.add_column("image B")
+    pairs.add_column("overlap km^2", justify="right")
+    for a, b, area in summary.overlaps:
+        pairs.add_row(a, b, f"{area:,.2f}")
+    console.print(pairs)
+    total_kp = sum(im.keypoints for im in summary.images)
+    console.print(
+        f"[bold]{len(summary.images)} images, {total_kp:,} keypoints, {len(summary.overlaps)} overlapping "
+        f"pairs, {len(summary.failed)} failed[/bold]; render {summary.render_seconds:.1f} s, ingest "
+        f"{summary.ingest_seconds:.1f} s, total {summary.total_seconds:.1f} s"
+    )
+    console.print(f"database: {summary.database}")
+    console.print(f"footprint map: {summary.map_png}")
+    console.print(f"summary: {Path(summary.output) / 'summary.json'}")
+
+
+def run_demo(
+    out: str | os.PathLike[str] = "demo-output",
+    *,
+    full_scale: float = 0.2,
+    workers: int | None = None,
+    overwrite: bool = False,
+    console: Console | None = None,
+) -> DemoSummary:
+    """Run the demo; see the module docstring.
+
+    Parameters
+    ----------
+    out : path
+        Output folder (created).
+    full_scale : float
+        Scale of the full 5000 x 7168 CTX image (0 leaves it out, 1 renders it at full size).
+    workers : int, optional
+        Local Dask workers (default: up to 2, the CPU cores).
+    overwrite : bool
+        Render again and start a new database.
+    console : rich Console, optional
+
+    Returns
+    -------
+    DemoSummary
+    """
+    console = console or Console()
+    if not console.is_terminal and console.width < 120:  # piped output: room for the image names
+        console = Console(width=120, file=console.file)
+    start = time.perf_counter()
+    out = Path(out)
+    if overwrite and out.exists():
+        for sub in ("images", "keypoints", ".tiepoint"):
+            shutil.rmtree(out / sub, ignore_errors=True)
+        (out / "tiepoint.gpkg").unlink(missing_ok=True)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise TiepointError(f"cannot create the demo output folder: {exc.strerror}", out) from None
+    config = demo_config(out, workers)
+    console.print(f"[bold]tiepoint demo[/bold] -> {out.resolve()}")
+    cubes, groups = render_images(out, full_scale, overwrite, console)
+    rendered = time.perf_counter()
+    failed = ingest(cubes, config, console)
+    ingested = time.perf_counter()
+    images, overlaps, (footprints,) = collect(config["database"]["url"], groups)
+    summary = DemoSummary(
+        output=str(out.resolve()),
+        database=config["database"]["url"],
+        images=images,
+        overlaps=[(a, b, area) for a, b, area, _ in overlaps],
+        failed=failed,
+        render_seconds=rendered - start,
+        ingest_seconds=ingested - rendered,
+    )
+    if images:
+        summary.map_png = str(plot_map(images, footprints, overlaps, out / "footprints.png"))
+    summary.total_seconds = time.perf_counter() - start
+    (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
+    print_summary(summary, console)
+    return summary
