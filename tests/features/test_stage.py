@@ -122,3 +122,22 @@ def test_real_hirise_cube_with_null_pixels(cube_dir: Path) -> None:
     assert nodata.any() and len(kps) > 50
     dist = ndimage.distance_transform_cdt(~nodata, metric="chessboard")
     assert dist[np.round(kps.y).astype(int), np.round(kps.x).astype(int)].min() > 8
+
+
+def test_module_command_line(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    cube, _ = cube_with_null(tmp_path / "d.cub")
+    missing = tmp_path / "missing.cub"
+    done = subprocess.run(
+        [sys.executable, "-m", "tiepoint.features", str(cube), str(missing), "--conf", "orb",
+         "--keypoint-dir", str(tmp_path / "kp")],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 1  # one image failed
+    assert "missing.cub" in done.stderr and "Traceback" not in done.stderr
+    path_text, count = done.stdout.strip().split("\t")
+    kps = read_keypoints(path_text).keypoints
+    assert Path(path_text) == tmp_path / "kp" / "d.h5" and int(count) == len(kps) > 0
+    assert kps.extractor == "orb"
