@@ -2,10 +2,20 @@
 
 >>> from tiepoint.io import open_image
 >>> with open_image("image.cub") as img:  # doctest: +SKIP
-...     window = img.read(((0, 512), (0, 512)))  # MaskedArray, physical units, special pixels masked
+...     img.shape, img.dtype, img.bands            # (lines, samples), stored dtype, band count
+...     tile = img.read(((0, 512), (0, 512)))      # MaskedArray of band 1, physical units
+...     img.blobs, img.footprint_blob(), img.csm_state(), img.table("InstrumentPointing")
 
-See :class:`tiepoint.io.base.Image` for the interface, :mod:`tiepoint.io.isis_reader` for what a cube
-read returns, :func:`write_cube` / :class:`CubeWriter` to write cubes, :func:`content_hash`.
+``read(window=None, band=1)`` returns a :class:`numpy.ma.MaskedArray` whose ``.mask`` is a full
+boolean array (ISIS special pixels, GDAL no-data, NaN). Its dtype: Real -> float32; integer cubes with
+``Base = 0, Multiplier = 1`` keep their stored integer dtype; scaled integer cubes become float32
+(float64 for UnsignedInteger); other formats keep their dtype unless a band has a scale/offset
+(then float64). Masked float pixels hold NaN. ``window = ((line_start, line_stop), (sample_start,
+sample_stop))``, 0-based, stop exclusive.
+
+Write cubes with :func:`write_cube` or, window by window, :class:`CubeWriter`. :func:`content_hash`
+identifies a file's content. Errors are :class:`tiepoint.errors.ImageError` /
+:class:`~tiepoint.errors.UnsupportedFormatError` (and :class:`ImageNotFoundError`), naming the file.
 """
 
 from __future__ import annotations
