@@ -18,6 +18,7 @@ import queue
 import socket
 import threading
 import time
+import traceback
 import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -32,6 +33,9 @@ from tiepoint.dispatch.spool import Spool, SpooledOutcome, default_spool_dir
 from tiepoint.errors import DatabaseError, ImageError, TiepointError
 
 logger = logging.getLogger(__name__)
+
+_WRITE_ERRORS = (DatabaseError, TiepointError, ValueError, TypeError, AttributeError)
+"""What writing a result may raise when the result itself is bad (not the database away)."""
 
 SPOOL_RETRY_SECONDS = 2.0
 """How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
@@ -451,8 +455,7 @@ class ImageAdder:
             items.append(SpooledOutcome(job_id, number, self._outcome(fut)))
         retry: list[JobRef] = []
         try:
-            for item in items:
-                rec = self._record_or_spool(item)
+            for item, rec in zip(items, self._record_or_spool(items), strict=True):
                 if rec is not None and rec.retry:
                     retry.append(rec.job)
                 else:  # succeeded, failed for good, spooled, or a duplicate outcome
@@ -479,45 +482,64 @@ class ImageAdder:
             return AttemptOutcome(ok=False, error_type="TypeError", error_message=f"unexpected {outcome!r}")
         return outcome
 
-    def _record_or_spool(self, item: SpooledOutcome) -> Any:
-        """Record *item*; if the database is unavailable keep it in the spool and return None."""
-        if self._spool_pending:
-            self.spool.put(item)
-            return None
-        try:
-            return self._record(item)
-        except DatabaseUnavailableError as exc:
-            logger.warning("database unavailable, outcome of job %d spooled: %s", item.job_id, exc)
-            self.spool.put(item)
-            self._spool_pending = True
-            self._last_spool_try = time.monotonic()
-            return None
-
-    def _record(self, item: SpooledOutcome) -> Any:
-        outcome = item.outcome
-        image_id = None
-        if outcome.ok:
+    def _record_or_spool(self, items: list[SpooledOutcome]) -> list[Any]:
+        """Record *items*; if the database is unavailable keep them in the spool (result None)."""
+        if not items:
+            return []
+        if not self._spool_pending:
             try:
-                image_id = self.db.write_image(outcome.result, force=self._job_force(item.job_id))
+                return self._record(items)
+            except DatabaseUnavailableError as exc:
+                logger.warning("database unavailable, %d outcomes spooled: %s", len(items), exc)
+                self._spool_pending = True
+                self._last_spool_try = time.monotonic()
+        for item in items:
+            self.spool.put(item)
+        return [None] * len(items)
+
+    def _record(self, items: list[SpooledOutcome]) -> list[Any]:
+        """Write the results and record the attempts of *items*: one transaction for each."""
+        outcomes = [item.outcome for item in items]
+        image_ids: list[Any] = [None] * len(items)
+        ok = [i for i, o in enumerate(outcomes) if o.ok]
+        force = self.ledger.force_of_many(items[i].job_id for i in ok)
+        for flag in (False, True):
+            group = [i for i in ok if force.get(items[i].job_id, False) == flag]
+            if not group:
+                continue
+            try:
+                ids = self.db.write_images([outcomes[i].result for i in group], force=flag)
             except DatabaseUnavailableError:
                 raise
-            except (DatabaseError, TiepointError, ValueError, TypeError, AttributeError) as exc:
-                outcome = AttemptOutcome(
-                    ok=False,
-                    host=outcome.host,
-                    worker=outcome.worker,
-                    started=outcome.started,
-                    finished=outcome.finished,
-                    error_type=type(exc).__name__,
-                    error_message=f"writing the result failed: {exc}",
-                    traceback=None,
-                    log=outcome.log,
-                )
-        image_id = getattr(image_id, "id", image_id)
-        return self.ledger.finish(item.job_id, item.number, outcome, image_id)
+            except _WRITE_ERRORS:  # one bad record fails the batch: write one by one to find it
+                ids = [self._write_one(outcomes, i, flag) for i in group]
+            for i, image_id in zip(group, ids, strict=True):
+                image_ids[i] = image_id
+        entries = [
+            (it.job_id, it.number, o, iid) for it, o, iid in zip(items, outcomes, image_ids, strict=True)
+        ]
+        return self.ledger.finish_many(entries)
 
-    def _job_force(self, job_id: int) -> bool:
-        return self.ledger.force_of(job_id)
+    def _write_one(self, outcomes: list[AttemptOutcome], i: int, force: bool) -> Any:
+        """Write one result; a rejected one turns its outcome into a failure (returns None)."""
+        outcome = outcomes[i]
+        try:
+            return self.db.write_image(outcome.result, force=force)
+        except DatabaseUnavailableError:
+            raise
+        except _WRITE_ERRORS as exc:
+            outcomes[i] = AttemptOutcome(
+                ok=False,
+                host=outcome.host,
+                worker=outcome.worker,
+                started=outcome.started,
+                finished=outcome.finished,
+                error_type=type(exc).__name__,
+                error_message=f"writing the result failed: {exc}",
+                traceback="".join(traceback.format_exception(exc)),
+                log=outcome.log,
+            )
+            return None
 
     def _replay_spool(self) -> None:
         self._last_spool_try = time.monotonic()
@@ -525,7 +547,7 @@ class ImageAdder:
         pending = False
         for path, item in self.spool.items():
             try:
-                rec = self._record(item)
+                (rec,) = self._record([item])
             except DatabaseUnavailableError:
                 pending = True
                 break

@@ -120,39 +120,71 @@ class Ledger:
 
         Returns None when that attempt was already closed (a replayed or duplicate outcome).
         """
+        return self.finish_many([(job_id, number, outcome, image_id)])[0]
+
+    def finish_many(self, items: Sequence[tuple[int, int, AttemptOutcome, Any]]) -> list[Recorded | None]:
+        """Record many ``(job id, attempt number, outcome, image id)`` in one transaction.
+
+        A failed attempt sends its job back to ``running`` for a retry while it has failed fewer
+        than ``maxfailures`` times, else to ``failed``. Returns, per item, the job's new state, or
+        None when that attempt was already closed (a replayed or duplicate outcome).
+        """
+        if not items:
+            return []
         now = _now()
+        ids = sorted({job_id for job_id, _, _, _ in items})
+        out: list[Recorded | None] = []
         with self.db.session() as s:
-            job = s.get(Job, job_id)
-            attempt = s.execute(
-                select(JobAttempt).where(JobAttempt.job_id == job_id, JobAttempt.number == number)
-            ).scalar_one_or_none()
-            if job is None or attempt is None or attempt.state != RUNNING:
-                return None
-            attempt.state = SUCCEEDED if outcome.ok else FAILED
-            attempt.host = outcome.host
-            attempt.worker = outcome.worker
-            attempt.started = outcome.started or attempt.started
-            attempt.finished = outcome.finished or now
-            attempt.error_type = outcome.error_type
-            attempt.error_message = (outcome.error_message or "")[:ERROR_MESSAGE_LIMIT] or None
-            attempt.traceback = outcome.traceback
-            attempt.log = outcome.log or None
-            s.flush()
-            failures = self._failures(s, job_id)
-            job.updated = now
-            retry = False
-            if outcome.ok:
-                job.state = SUCCEEDED
-                job.image_id = image_id
-            else:
-                job.last_error = f"{outcome.error_type}: {outcome.error_message}"[:ERROR_MESSAGE_LIMIT]
-                if job.state in ACTIVE and failures < job.maxfailures:
-                    retry = True
-                    job.state = RUNNING
+            jobs = {j.id: j for j in s.execute(select(Job).where(Job.id.in_(ids))).scalars()}
+            attempts = {
+                (a.job_id, a.number): a
+                for a in s.execute(
+                    select(JobAttempt).where(JobAttempt.job_id.in_(ids), JobAttempt.state == RUNNING)
+                ).scalars()
+            }
+            failures: dict[int, int] = dict.fromkeys(ids, 0)
+            counts = select(JobAttempt.job_id, func.count()).where(
+                JobAttempt.job_id.in_(ids), _counts_as_failure()
+            )
+            failures.update({j: int(n) for j, n in s.execute(counts.group_by(JobAttempt.job_id))})
+            for job_id, number, outcome, image_id in items:
+                job, attempt = jobs.get(job_id), attempts.pop((job_id, number), None)
+                if job is None or attempt is None:
+                    out.append(None)
+                    continue
+                attempt.state = SUCCEEDED if outcome.ok else FAILED
+                attempt.host = outcome.host
+                attempt.worker = outcome.worker
+                attempt.started = outcome.started or attempt.started
+                attempt.finished = outcome.finished or now
+                attempt.error_type = outcome.error_type
+                attempt.error_message = (outcome.error_message or "")[:ERROR_MESSAGE_LIMIT] or None
+                attempt.traceback = outcome.traceback
+                attempt.log = outcome.log or None
+                job.updated = now
+                retry = False
+                if outcome.ok:
+                    job.state = SUCCEEDED
+                    job.image_id = image_id
                 else:
-                    job.state = FAILED
-            rec = Recorded(JobRef(job.id, job.path, bool(job.force)), job.state, failures, retry)
-        return rec
+                    failures[job_id] += 1
+                    job.last_error = f"{outcome.error_type}: {outcome.error_message}"[:ERROR_MESSAGE_LIMIT]
+                    if job.state in ACTIVE and failures[job_id] < job.maxfailures:
+                        retry = True
+                        job.state = RUNNING
+                    else:
+                        job.state = FAILED
+                ref = JobRef(job.id, job.path, bool(job.force))
+                out.append(Recorded(ref, job.state, failures[job_id], retry))
+        return out
+
+    def force_of_many(self, job_ids: Iterable[int]) -> dict[int, bool]:
+        """``{job id: force}``."""
+        ids = sorted(set(job_ids))
+        if not ids:
+            return {}
+        with self.db.session() as s:
+            return {i: bool(f) for i, f in s.execute(select(Job.id, Job.force).where(Job.id.in_(ids)))}
 
     @staticmethod
     def _failures(s: Any, job_id: int) -> int:
