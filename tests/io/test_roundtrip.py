@@ -11,6 +11,7 @@ import pytest
 import rasterio
 
 from tests.io.conftest import random_valid
+from tiepoint.errors import ImageError
 from tiepoint.io import CubeWriter, open_image, write_cube
 from tiepoint.io.special_pixels import HIS, HRS, LIS, LRS, NULL, PIXEL_TYPES, VALID
 
@@ -248,3 +249,20 @@ def test_random_windows_equal_slices_of_the_truth(tmp_path, rng, tile_size):
             out = img.read(((l0, l1), (s0, s1)), band=band)
             np.testing.assert_array_equal(out.data, truth[band - 1, l0:l1, s0:s1])
             assert not out.mask.any()
+
+
+def test_external_cube_dnfile(tmp_path, rng):
+    # an .ecub names another cube's pixels with ^DnFile (hand-written label, as ISIS writes it)
+    truth = rng.integers(-50, 50, (20, 30)).astype(np.int16)
+    write_cube(tmp_path / "base.cub", truth, tile_size=8)
+    ecub = tmp_path / "view.ecub"
+    ecub.write_text(
+        "Object = IsisCube\n  Object = Core\n    ^DnFile = base.cub\n  End_Object\n"
+        "  Group = Instrument\n    TargetName = Mars\n  End_Group\nEnd_Object\nEnd\n"
+    )
+    with open_image(ecub) as img:
+        assert img.shape == (20, 30) and img.label["IsisCube"]["Instrument"]["TargetName"] == "Mars"
+        np.testing.assert_array_equal(img.read(((2, 19), (5, 29))), truth[2:19, 5:29])
+    (tmp_path / "base.cub").unlink()
+    with pytest.raises(ImageError, match=r"base\.cub named by \^DnFile does not exist"):
+        open_image(ecub)

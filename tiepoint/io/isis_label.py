@@ -155,7 +155,15 @@ class CoreLayout:
         )
 
 
-def core_layout(label: Mapping, label_path: Path) -> CoreLayout:
+def _referenced(ref: Any, key: str, label_path: Path) -> Path:
+    """The file a ``^Core`` / ``^DnFile`` pointer names (relative to the label's folder); must exist."""
+    target = label_path.parent / str(ref[0] if isinstance(ref, list | tuple) else ref)
+    if not target.is_file():
+        raise ImageError(f"the detached data file {target} named by {key} does not exist", label_path)
+    return target
+
+
+def core_layout(label: Mapping, label_path: Path, _depth: int = 0) -> CoreLayout:
     """Read the ``IsisCube > Core`` object of *label* into a :class:`CoreLayout` and validate it.
 
     Raises
@@ -167,6 +175,12 @@ def core_layout(label: Mapping, label_path: Path) -> CoreLayout:
     """
     path = label_path
     core = ("IsisCube", "Core")
+    core_obj = label.get("IsisCube", {}).get("Core", {}) if isinstance(label.get("IsisCube"), Mapping) else {}
+    if isinstance(core_obj, Mapping) and "^DnFile" in core_obj:  # external cube (.ecub): pixels of another
+        if _depth >= 4:
+            raise ImageError("^DnFile references nest too deep (a loop?)", path)
+        ref = _referenced(core_obj["^DnFile"], "^DnFile", path)
+        return core_layout(parse_label(read_label_text(ref), ref), ref, _depth + 1)
     samples = _get(label, (*core, "Dimensions", "Samples"), path)
     lines = _get(label, (*core, "Dimensions", "Lines"), path)
     bands = _get(label, (*core, "Dimensions", "Bands"), path)
@@ -202,16 +216,9 @@ def core_layout(label: Mapping, label_path: Path) -> CoreLayout:
     start = _get(label, (*core, "StartByte"), path)
     if start < 1:
         raise ImageError(f"the label's Core StartByte = {start} must be >= 1 (it is 1-based)", path)
-    core_obj = label["IsisCube"]["Core"]
     data_path = path
-    for key in ("^Core", "^DnFile"):
-        if key in core_obj:
-            if key == "^DnFile":
-                raise UnsupportedFormatError("external DN files (^DnFile, .ecub) are not supported", path)
-            ref = core_obj[key]
-            data_path = path.parent / str(ref[0] if isinstance(ref, list | tuple) else ref)
-            if not data_path.is_file():
-                raise ImageError(f"the detached data file {data_path} named by {key} does not exist", path)
+    if "^Core" in core_obj:
+        data_path = _referenced(core_obj["^Core"], "^Core", path)
     return CoreLayout(
         data_path, start - 1, fmt == "Tile", samples, lines, bands, ts, tl, ptype, byte_order, base, mult
     )
