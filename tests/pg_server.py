@@ -170,10 +170,14 @@ class LocalPostgres(_Server):
             f"PostgreSQL did not start:\n{result.stderr}\n{self.log.read_text(errors='replace')[-3000:]}"
         )
 
-    def stop(self, remove: bool = False) -> None:
-        """Stop the server (fast shutdown); with *remove*, delete its folder too."""
+    def stop(self, remove: bool = False, mode: str = "fast") -> None:
+        """Stop the server (*mode*: fast, or immediate = like a crash); with *remove*, delete its folder.
+
+        Removing implies an immediate stop, since nothing in the folder is kept.
+        """
         if (self.data / "postmaster.pid").exists():
-            self._run("pg_ctl", "stop", "-w", "-m", "fast", "-D", str(self.data), check=False)
+            mode = "immediate" if remove else mode
+            self._run("pg_ctl", "stop", "-w", "-m", mode, "-D", str(self.data), check=False)
         if remove:
             shutil.rmtree(self.root, ignore_errors=True)
 

@@ -45,7 +45,7 @@ def test_server_restart_unavailable_then_recovers() -> None:
         url = server.new_database()
         with Database(url) as db:
             db.write_image(make_record("/data/before.cub"))
-            server.stop()
+            server.stop()  # e.g. an administrator restarting it
             with pytest.raises(DatabaseUnavailableError):
                 db.write_image(make_record("/data/during.cub"))
             with pytest.raises(DatabaseUnavailableError):

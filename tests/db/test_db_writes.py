@@ -111,6 +111,7 @@ def test_failed_transaction_leaves_nothing(db_url: str) -> None:
         assert _counts(db) == (1, 1, 1)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize(
     ("footprint", "problem"),
     [

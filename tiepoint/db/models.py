@@ -18,6 +18,7 @@ from sqlalchemy import (
     CheckConstraint,
     Float,
     ForeignKey,
+    Index,
     Integer,
     Text,
     UniqueConstraint,
@@ -45,6 +46,8 @@ class Image(Base):
     __tablename__ = IMAGES_TABLE
     __table_args__ = (
         CheckConstraint("lines > 0 AND samples > 0 AND bands > 0", name="ck_images_dimensions"),
+        # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_images_footprint) instead.
+        Index("ix_images_footprint", "footprint", postgresql_using="gist").ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
