@@ -1,7 +1,8 @@
 """Benchmark tiepoint.io's ISIS3 reader against rasterio/GDAL (ISIS3 driver) on the same cube.
 
-Writes a 20000-line x 5000-sample SignedWord tiled cube (ISIS default tiles, 1000 x 1000) with some
-NULL pixels, then times, warm (file in the page cache), best of N:
+Writes a 20000-line x 5000-sample SignedWord (``--pixel-type``) Lsb (``--byte-order``) tiled cube
+(ISIS default tiles: 1000 x 1000 for SignedWord) with some NULL pixels, then times, warm (file in
+the page cache), best of N:
 
 - a full read of band 1 (masked array, special pixels masked) and
 - a 2000 x 2000 window read,
@@ -38,15 +39,17 @@ def _best(fn: Callable[[], object], repeat: int) -> float:
     return min(times)
 
 
-def make_cube(path: Path, lines: int, samples: int) -> float:
+def make_cube(
+    path: Path, lines: int, samples: int, pixel_type: str = "SignedWord", byte_order: str = "Lsb"
+) -> float:
     """Write the benchmark cube tile row by tile row; return the seconds it took."""
     rng = np.random.default_rng(0)
     t = time.perf_counter()
-    with CubeWriter(path, (lines, samples), pixel_type="SignedWord") as w:
+    with CubeWriter(path, (lines, samples), pixel_type=pixel_type, byte_order=byte_order) as w:
         step = w.tile_lines
         for l0 in range(0, lines, step):
             l1 = min(l0 + step, lines)
-            rows = rng.integers(-2000, 2000, (l1 - l0, samples), dtype=np.int16)
+            rows = rng.integers(3, 250, (l1 - l0, samples)).astype(w.ptype.dtype)
             mask = np.zeros(rows.shape, bool)
             mask[:, :7] = True  # a NULL margin, like a real image's edge
             w.write_window(((l0, l1), (0, samples)), rows, mask=mask)
@@ -59,18 +62,24 @@ def main() -> None:
     ap.add_argument("--samples", type=int, default=5000)
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--dir", type=Path, default=None)
+    ap.add_argument("--pixel-type", default="SignedWord", help="UnsignedByte, SignedWord, UnsignedWord, Real")
+    ap.add_argument("--byte-order", default="Lsb", choices=["Lsb", "Msb"])
     args = ap.parse_args()
     warnings.simplefilter("ignore", rasterio.errors.NotGeoreferencedWarning)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         path = Path(tmp) / "bench.cub"
-        write_s = make_cube(path, args.lines, args.samples)
-        full_mb = args.lines * args.samples * 2 / 1e6
+        write_s = make_cube(path, args.lines, args.samples, args.pixel_type, args.byte_order)
+        item = open_image(path).dtype.itemsize
+        full_mb = args.lines * args.samples * item / 1e6
         size_mb = path.stat().st_size / 1e6
-        print(f"cube: {args.lines} lines x {args.samples} samples SignedWord, {size_mb:.0f} MB")
+        print(
+            f"cube: {args.lines} lines x {args.samples} samples {args.pixel_type} {args.byte_order}, "
+            f"{size_mb:.0f} MB"
+        )
         print(f"write (CubeWriter, tile rows): {write_s:.2f} s, {full_mb / write_s:.0f} MB/s")
         l0, s0 = args.lines // 2 - 1000 + 123, args.samples // 2 - 1000 + 45  # not tile-aligned
         win = ((l0, l0 + 2000), (s0, s0 + 2000))
-        win_mb = 2000 * 2000 * 2 / 1e6
+        win_mb = 2000 * 2000 * item / 1e6
 
         img = open_image(path)
         ds = rasterio.open(path)
