@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -12,6 +13,10 @@ from sqlalchemy import func, select
 
 from tiepoint.config import BodyConfig
 from tiepoint.db import Camera, Database, DatabaseError, DatabaseUnavailableError, Image, Job, KeypointSet
+
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", RuntimeWarning)  # numpy's note on the NaN while building it
+    NAN_POLYGON = Polygon([(10, 0), (11, float("nan")), (11, 1), (10, 0)])
 
 
 def _counts(db: Database) -> tuple[int, int, int]:
@@ -111,14 +116,13 @@ def test_failed_transaction_leaves_nothing(db_url: str) -> None:
         assert _counts(db) == (1, 1, 1)
 
 
-@pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
 @pytest.mark.parametrize(
     ("footprint", "problem"),
     [
         (LineString([(0, 0), (1, 1)]), "polygonal"),
         (box(10, 80, 11, 95), "latitudes"),
         (box(359.5, 0, 361, 1), "longitudes"),
-        (Polygon([(10, 0), (11, float("nan")), (11, 1), (10, 0)]), "non-finite"),
+        (NAN_POLYGON, "non-finite"),
     ],
 )
 def test_bad_footprint_names_the_file(tmp_path, footprint, problem: str) -> None:
