@@ -129,8 +129,6 @@ def test_writer_rejects_bad_arguments(tmp_path):
         write_cube(tmp_path / "x.cub", data, pixel_type="Real", multiplier=2.0)
     with pytest.raises(ValueError, match="byte_order"):
         write_cube(tmp_path / "x.cub", data, byte_order="Big")
-    with pytest.raises(ValueError, match="detached"):
-        write_cube(tmp_path / "x.cub", data, detached=True)
 
 
 def test_file_truncated_after_open(cube):

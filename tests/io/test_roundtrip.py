@@ -198,6 +198,10 @@ def test_detached_label(tmp_path, rng):
     with open_image(lbl) as img:
         np.testing.assert_array_equal(img.read(((3, 17), (2, 29))), truth[3:17, 2:29])
     np.testing.assert_array_equal(_gdal_read(lbl), truth)
+    # asked for a detached x.cub: the pixels go there and the label to x.lbl
+    lbl = write_cube(tmp_path / "x.cub", truth, pixel_type="Real", detached=True)
+    assert lbl == tmp_path / "x.lbl" and (tmp_path / "x.cub").stat().st_size == 20 * 30 * 4
+    np.testing.assert_array_equal(open_image(lbl).read(), truth)
 
 
 def test_large_window_read_touches_only_needed_tiles(tmp_path):

@@ -5,9 +5,9 @@
 
 File layout (attached): label (``Label Bytes``, a multiple of 65536 bytes, NUL padded), pixels, then
 the Footprint ``Polygon`` blob (WKT) and the ``CSMState`` ``String`` blob. Detached
-(``detached=True``): *path* is the label; pixels go to ``<stem>.cub`` (``^Core``) and each blob to
-``<stem>.<Type>.<Name>`` (``^<Type>``), as ISIS names them. Pixels never written, and edge-tile
-padding, are NULL.
+(``detached=True``): the label is *path* (``<stem>.lbl`` if *path* ends in ``.cub``); pixels go to
+``<stem>.cub`` (``^Core``) and each blob to ``<stem>.<Type>.<Name>`` (``^<Type>``), as ISIS names
+them. Pixels never written, and edge-tile padding, are NULL.
 """
 
 from __future__ import annotations
@@ -49,7 +49,8 @@ class CubeWriter:
     Parameters
     ----------
     path : str or Path
-        The cube, or the ``.lbl`` label when *detached*.
+        The cube, or the label when *detached* (``.lbl``; given ``x.cub``, the label is ``x.lbl``).
+        :attr:`path` is the label's path.
     shape : (lines, samples) or (bands, lines, samples)
     format : {"tile", "bsq"}
     pixel_type : {"UnsignedByte", "SignedWord", "UnsignedWord", "UnsignedInteger", "Real"}
@@ -142,8 +143,8 @@ class CubeWriter:
 
         self.detached = detached
         if detached:
-            if self.path.suffix.lower() == ".cub":
-                raise ValueError(f"{self.path}: a detached label needs another suffix than .cub (use .lbl)")
+            if self.path.suffix.lower() == ".cub":  # x.cub asked for: pixels there, the label in x.lbl
+                self.path = self.path.with_suffix(".lbl")
             self.data_path = self.path.with_suffix(".cub")
             label_bytes = 0
             text = self._label_text(1, blobs, extra, label_bytes)
@@ -370,4 +371,4 @@ def write_cube(
                     mask=None if mask3 is None else mask3[b, l0:l1],
                     special=None if special3 is None else special3[b, l0:l1],
                 )
-    return Path(path)
+    return w.path
