@@ -28,10 +28,6 @@ SCHEDULER_SETTINGS: dict[str, Any] = {
 """Dask settings in force while the scheduler of a cluster we create is built."""
 
 
-def _dashboard_address(cfg: ClusterConfig) -> str | None:
-    return f"{cfg.host}:0" if cfg.dashboard else None
-
-
 def _local_cluster(cfg: ClusterConfig) -> Any:
     from distributed import LocalCluster
 
@@ -41,7 +37,9 @@ def _local_cluster(cfg: ClusterConfig) -> Any:
         processes=True,
         host=cfg.host,
         scheduler_port=0,
-        dashboard_address=_dashboard_address(cfg),
+        # the scheduler's HTTP server (dashboard when enabled, health/metrics) on a free port
+        dashboard_address=f"{cfg.host}:0",
+        scheduler_kwargs={"dashboard": cfg.dashboard},
         memory_limit=cfg.memory_limit,
         silence_logs=logging.ERROR,
     )
@@ -62,12 +60,18 @@ def _slurm_cluster(cfg: ClusterConfig) -> Any:
         "job_script_prologue": list(s.job_script_prologue),
         "job_extra_directives": list(s.job_extra_directives),
         "local_directory": s.local_directory,
-        "dashboard_address": _dashboard_address(cfg),
     }
+    # dask-jobqueue's own default would serve the dashboard on :8787 on every interface
+    options: dict[str, Any] = {"port": 0, "dashboard": cfg.dashboard}
     if s.interface:
+        from distributed.utils import get_ip_interface
+
         kwargs["interface"] = s.interface
+        host = get_ip_interface(s.interface)
     else:
-        kwargs["scheduler_options"] = {"host": cfg.host, "port": 0}
+        host = options["host"] = cfg.host
+    options["dashboard_address"] = f"{host}:0"
+    kwargs["scheduler_options"] = options
     cluster = SLURMCluster(**kwargs)
     if s.adapt_max_jobs:
         cluster.adapt(minimum_jobs=s.jobs, maximum_jobs=s.adapt_max_jobs)
