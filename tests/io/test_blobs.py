@@ -58,3 +58,45 @@ def test_large_label_extra_grows_the_label(tmp_path):
         assert img.label["IsisCube"]["Group24"]["Key39"] == "x" * 60
         np.testing.assert_array_equal(img.read(), data)
         assert img.footprint_blob().equals(POLY)
+
+
+@pytest.mark.parametrize("byte_order", ["Lsb", "Msb"])
+@pytest.mark.parametrize("detached", [False, True])
+def test_tables_round_trip(tmp_path, rng, byte_order, detached):
+    dtype = np.dtype([("Name", "S12"), ("Id", "<i4"), ("Xyz", "<f8", (3,)), ("Dn", "<f4")])
+    records = np.zeros(7, dtype)
+    records["Name"] = [b"alpha", b"b", b"twelve chars", b"", b"x y", b"NUL\0end", b"z"]
+    records["Id"] = rng.integers(-(2**31), 2**31 - 1, 7)
+    records["Xyz"] = rng.normal(size=(7, 3)) * 1e6
+    records["Dn"] = rng.normal(size=7)
+    tables = {"Stats": records, "HiRISE Calibration Image": records[:2]}
+    path = write_cube(
+        tmp_path / ("t.lbl" if detached else "t.cub"),
+        np.zeros((3, 4), np.int16),
+        byte_order=byte_order,
+        tables=tables,
+        detached=detached,
+    )
+    with open_image(path) as img:
+        assert img.blobs == [("Table", "Stats"), ("Table", "HiRISE Calibration Image")]
+        obj = next(v for k, v in img.label.items() if k == "Table")
+        assert obj["ByteOrder"] == byte_order and obj["Records"] == 7
+        # the Field groups ISIS expects: Text size in bytes, numeric size in values
+        assert [(f["Name"], f["Type"], f["Size"]) for f in obj.getall("Field")] == [
+            ("Name", "Text", 12),
+            ("Id", "Integer", 1),
+            ("Xyz", "Double", 3),
+            ("Dn", "Real", 1),
+        ]
+        back = img.table("Stats")
+        assert back.dtype.names == dtype.names
+        for name in dtype.names:
+            np.testing.assert_array_equal(back[name], records[name])
+        np.testing.assert_array_equal(img.table("HiRISE Calibration Image")["Xyz"], records["Xyz"][:2])
+        np.testing.assert_array_equal(img.read(), 0)
+
+
+def test_table_with_unsupported_field(tmp_path):
+    bad = np.zeros(2, [("Flag", "?")])
+    with pytest.raises(ValueError, match="field 'Flag' of dtype bool has no ISIS type"):
+        write_cube(tmp_path / "t.cub", np.zeros((2, 2), np.int16), tables={"T": bad})

@@ -293,7 +293,7 @@ def _value(v: Any) -> str:
 def encode_block(name: str, body: Mapping, indent: int, kind: str = "Object") -> list[str]:
     """PVL lines of ``Object|Group = name`` holding *body* (nested mappings become Groups)."""
     pad = "  " * indent
-    for key in (name, *body):
+    for key in (name, *body.keys()):
         if not _KEY.match(key):
             raise ValueError(f"{key!r} is not a valid PVL keyword or block name")
     lines = [f"{pad}{kind} = {name}"]

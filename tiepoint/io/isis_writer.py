@@ -20,6 +20,7 @@ from types import TracebackType
 from typing import Any, Literal
 
 import numpy as np
+import pvl
 import shapely
 from shapely.geometry.base import BaseGeometry
 
@@ -29,6 +30,7 @@ from tiepoint.io.isis_label import default_tile_size, encode_block
 from tiepoint.io.special_pixels import PIXEL_TYPES, encode
 
 _LABEL_QUANTUM = 65536
+_TABLE_KINDS = {("i", 4): ("Integer", "i4"), ("f", 8): ("Double", "f8"), ("f", 4): ("Real", "f4")}
 
 
 def _csm_model_name(state: str) -> str:
@@ -41,6 +43,32 @@ def _csm_model_name(state: str) -> str:
         return str(json.loads(state[state.find("{") :]).get("m_modelName", "Unknown"))
     except (json.JSONDecodeError, AttributeError):
         return "Unknown"
+
+
+def _table_blob(name: str, records: np.ndarray, byte_order: str, path: Path) -> tuple[bytes, pvl.PVLObject]:
+    """Bytes and label keywords of a Table blob holding the structured array *records*."""
+    arr = np.asarray(records)
+    if arr.dtype.names is None or arr.ndim != 1:
+        raise ValueError(f"{path}: table {name!r} must be a 1-D structured array")
+    order = "<" if byte_order == "Lsb" else ">"
+    meta = pvl.PVLObject([("Records", len(arr)), ("ByteOrder", byte_order)])
+    spec = []
+    for fname in arr.dtype.names:
+        ftype = arr.dtype.fields[fname][0]
+        base, shape = ftype.base, ftype.shape
+        if base.kind == "S" and not shape:
+            isis, code, size = "Text", f"S{base.itemsize}", base.itemsize
+        elif (base.kind, base.itemsize) in _TABLE_KINDS and len(shape) <= 1:
+            isis, code = _TABLE_KINDS[(base.kind, base.itemsize)]
+            code, size = order + code, int(shape[0]) if shape else 1
+        else:
+            raise ValueError(
+                f"{path}: table {name!r} field {fname!r} of dtype {ftype} has no ISIS type "
+                "(int32 -> Integer, float64 -> Double, float32 -> Real, bytes -> Text)"
+            )
+        spec.append((fname, code, shape))
+        meta.append("Field", pvl.PVLGroup([("Name", fname), ("Type", isis), ("Size", size)]))
+    return arr.astype(np.dtype(spec)).tobytes(), meta
 
 
 class CubeWriter:
@@ -65,6 +93,9 @@ class CubeWriter:
         Written as the ``CSMState`` String blob.
     label_extra : mapping, optional
         Extra groups for the ``IsisCube`` object, e.g. ``{"Instrument": {"TargetName": "Mars"}}``.
+    tables : mapping of str to structured array, optional
+        ``Table`` blobs by name; fields int32 -> Integer, float64 -> Double, float32 -> Real, ``S<n>``
+        -> Text (n bytes); a 1-D sub-array field sets ``Size``. Written in *byte_order*.
     detached : bool
 
     Examples
@@ -88,6 +119,7 @@ class CubeWriter:
         polygon: BaseGeometry | None = None,
         csm_state: str | None = None,
         label_extra: Mapping[str, Mapping[str, Any]] | None = None,
+        tables: Mapping[str, np.ndarray] | None = None,
         detached: bool = False,
     ) -> None:
         self.path = Path(path)
@@ -132,7 +164,9 @@ class CubeWriter:
         extra = dict(label_extra or {})
         if "Core" in extra:
             raise ValueError(f"{self.path}: label_extra must not contain 'Core'")
-        blobs: list[tuple[str, str, bytes, dict[str, Any]]] = []
+        blobs: list[tuple[str, str, bytes, Mapping[str, Any]]] = []
+        for tname, records in (tables or {}).items():
+            blobs.append(("Table", tname, *_table_blob(tname, records, byte_order, self.path)))
         if polygon is not None:
             blobs.append(
                 ("Polygon", "Footprint", shapely.to_wkt(polygon, rounding_precision=-1).encode(), {})
@@ -185,7 +219,11 @@ class CubeWriter:
         return self.path.with_name(f"{self.path.stem}.{type_}.{name}")
 
     def _label_text(
-        self, start: int, blobs: list[tuple[str, str, bytes, dict[str, Any]]], extra: dict, label_bytes: int
+        self,
+        start: int,
+        blobs: list[tuple[str, str, bytes, Mapping[str, Any]]],
+        extra: dict,
+        label_bytes: int,
     ) -> str:
         core: dict[str, Any] = {}
         if self.detached:
@@ -212,15 +250,16 @@ class CubeWriter:
             lines += [*encode_block("Label", {"Bytes": label_bytes}, 0), ""]
         pos = start + self.nbytes
         for type_, name, data, meta in blobs:
-            body: dict[str, Any] = {"Name": name}
+            body = pvl.PVLObject([("Name", name)])
             if self.detached:
-                body[f"^{type_}"] = self._blob_path(type_, name).name
-                body["StartByte"] = 1
+                body.append(f"^{type_}", self._blob_path(type_, name).name)
+                body.append("StartByte", 1)
             else:
-                body["StartByte"] = pos
+                body.append("StartByte", pos)
                 pos += len(data)
-            body["Bytes"] = len(data)
-            body.update(meta)
+            body.append("Bytes", len(data))
+            for key, value in meta.items():
+                body.append(key, value)
             lines += [*encode_block(type_, body, 0), ""]
         lines.append("End")
         return "\n".join(lines) + "\n"
@@ -321,6 +360,7 @@ def write_cube(
     polygon: BaseGeometry | None = None,
     csm_state: str | None = None,
     label_extra: Mapping[str, Mapping[str, Any]] | None = None,
+    tables: Mapping[str, np.ndarray] | None = None,
     detached: bool = False,
 ) -> Path:
     """Write *data* (``(lines, samples)`` or ``(bands, lines, samples)``, physical units) as an ISIS3 cube.
@@ -358,6 +398,7 @@ def write_cube(
         polygon=polygon,
         csm_state=csm_state,
         label_extra=label_extra,
+        tables=tables,
         detached=detached,
     ) as w:
         step = max(w.tile_lines, (4_000_000 // max(w.samples, 1)) // w.tile_lines * w.tile_lines)
