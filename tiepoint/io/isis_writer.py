@@ -4,7 +4,7 @@
 5000 x 20000 cube one tile row at a time; :func:`write_cube` writes an array in one call.
 
 File layout (attached): label (``Label Bytes``, a multiple of 65536 bytes, NUL padded), pixels, then
-the Footprint ``Polygon`` blob (WKT) and the ``CSMState`` ``String`` blob. Detached
+the blobs: ``Table`` s, the Footprint ``Polygon`` (WKT) and the ``CSMState`` ``String``. Detached
 (``detached=True``): the label is *path* (``<stem>.lbl`` if *path* ends in ``.cub``); pixels go to
 ``<stem>.cub`` (``^Core``) and each blob to ``<stem>.<Type>.<Name>`` (``^<Type>``), as ISIS names
 them. Pixels never written, and edge-tile padding, are NULL.
@@ -12,6 +12,7 @@ them. Pixels never written, and edge-tile padding, are NULL.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 from collections.abc import Mapping
@@ -34,11 +35,10 @@ _TABLE_KINDS = {("i", 4): ("Integer", "i4"), ("f", 8): ("Double", "f8"), ("f", 4
 
 
 def _csm_model_name(state: str) -> str:
+    """The CSM model name of a state: its first line (``"<ModelName>\n<JSON>"``) or ``m_modelName``."""
     head = state.split("\n", 1)[0].strip()
     if head and not head.startswith("{"):
         return head
-    import json
-
     try:
         return str(json.loads(state[state.find("{") :]).get("m_modelName", "Unknown"))
     except (json.JSONDecodeError, AttributeError):
