@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -86,8 +88,10 @@ def test_label_not_pvl(tmp_path):
 def test_missing_file(tmp_path):
     with pytest.raises(ImageNotFoundError, match="does not exist"):
         open_image(tmp_path / "nope.cub")
-    with pytest.raises(FileNotFoundError):  # also an OSError for callers who expect one
+    with pytest.raises(FileNotFoundError) as err:  # also an OSError for callers who expect one
         open_image(tmp_path / "nope.cub")
+    again = pickle.loads(pickle.dumps(err.value))  # Dask ships errors between processes
+    assert type(again) is ImageNotFoundError and again.path == str(tmp_path / "nope.cub")
 
 
 def test_not_an_image(tmp_path):
