@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
 
-from tiepoint.db import Database, Image
+from tiepoint.db import Database, Image, Job, JobAttempt
 from tiepoint.dispatch import ImageAdder
 
 HERE = Path(__file__).resolve().parent
@@ -137,3 +137,24 @@ def test_same_image_added_concurrently_gives_one_row(tmp_path, postgres_url, das
             ia.close()
     assert dj.runs(img) == 2  # both ran ...
     assert _image_rows(postgres_url) == 1  # ... and the database kept one row
+
+
+def test_close_with_jobs_running_leaves_a_consistent_ledger(tmp_path, gpkg_url, dask_client):
+    imgs = [dj.write_tiny_image(tmp_path / f"c{i}.json", i, 0, sleep=1.0) for i in range(2)]
+    cfg = dj.adder_config(gpkg_url)
+    ia = ImageAdder(cfg, job=dj.tiny_job, client=dask_client)
+    ia.add_images(imgs)
+    _wait_for(lambda: all(dj.runs(p) == 1 for p in imgs))
+    ia.close()  # what Ctrl-C in `tiepoint add` does
+    db = Database(gpkg_url)
+    with db.session() as s:
+        states = s.execute(select(Job.state)).scalars().all()
+        attempts = s.execute(select(JobAttempt.state, JobAttempt.error_type)).all()
+    assert states == ["queued", "queued"]
+    assert sorted(attempts) == [("failed", "Cancelled")] * 2
+    with ImageAdder(cfg, job=dj.tiny_job, client=dask_client) as again:
+        assert again.wait(timeout=60)
+        status = again.job_status
+        history = again.inspect(imgs[0])
+    assert status == {str(p.resolve()): True for p in imgs}  # cancellations are not failures
+    assert [a["error_type"] for a in history] == ["Cancelled", None]
