@@ -4,9 +4,9 @@ Two real CTX geometries of the same area (G02 and N06, taken years apart under d
 rendered at 600 x 600 (~8.7 m pixels) and written as cubes; SIFT keypoints are extracted from the
 cubes and projected to the ground with each image's camera (found from the sidecar ISD). Keypoints
 that fall inside the other image should have a keypoint of the other image within two pixels'
-ground size. Measured here: 32-36 % with each image's own sun (the sun azimuths differ by 32 deg, so
-shading-driven keypoints move), 52-55 % under one common sun, 0 % for a 10-pixel-shifted control;
-the mean offset of matched pairs is below 0.15 px.
+ground size. Measured here: 61-72 % with each image's own sun (the sun azimuths differ by 32 deg, so
+shading-driven keypoints move; four texture seeds), 76 % under one common sun, 0 % for a
+10-pixel-shifted control; the mean offset of matched pairs is 0.02 px.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ def rendered(tmp_path_factory):
 def test_keypoints_meet_on_the_ground_under_their_own_suns(rendered):
     _, cams, ground = rendered
     fractions = _nn_fractions(ground, cams)
-    assert min(fractions) >= 0.25, fractions
+    assert min(fractions) >= 0.5, fractions
     control = _nn_fractions(ground, cams, shift=10.0)  # wrong correspondences find (almost) nothing
     assert max(control) <= 0.05, control
 
@@ -83,7 +83,7 @@ def test_matched_keypoints_have_no_systematic_offset(rendered):
     dist, k = cKDTree(ground[1]).query(pts)
     sel = dist < 3 * px
     offset = (ground[1][k[sel]] - pts[sel]).mean(axis=0)
-    assert np.linalg.norm(offset) < 0.3 * px
+    assert np.linalg.norm(offset) < 0.2 * px
 
 
 def test_keypoints_meet_on_the_ground_under_one_sun(tmp_path):
@@ -96,4 +96,4 @@ def test_keypoints_meet_on_the_ground_under_one_sun(tmp_path):
         write_cube(path, render(cam, sun_position=sun), pixel_type="UnsignedWord")
         ground.append(_keypoint_ground(path, cam))
     fractions = _nn_fractions(ground, cams)
-    assert min(fractions) >= 0.4, fractions
+    assert min(fractions) >= 0.6, fractions

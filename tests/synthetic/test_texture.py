@@ -81,10 +81,10 @@ def test_lambert_term_matches_the_slope_of_the_height_field():
 @pytest.mark.parametrize("azimuth", [270.0, 45.0])
 def test_bowl_shadows_match_a_ray_march_of_the_height_field(azimuth):
     params = TextureParams(
-        crater_levels=(480.0,), crater_probability=1.0, grids_per_level=1, albedo_amplitudes=(0,) * 6
+        crater_levels=(240.0,), crater_probability=1.0, grids_per_level=1, albedo_amplitudes=(0,) * 6
     )
     tex = GroundTexture(R, params)
-    n, size, elev = 161, 1200.0, 15.0
+    n, size, elev = 181, 1800.0, 15.0  # cells of 960 m: a whole bowl is always in the patch
     xyz, east, north = patch(-20.0, 100.0, size, n)
     pts = xyz.reshape(-1, 3)
     sun = sun_from(east, north, azimuth, elev)
@@ -100,6 +100,6 @@ def test_bowl_shadows_match_a_ray_march_of_the_height_field(azimuth):
         q = R * q / np.linalg.norm(q, axis=1, keepdims=True)
         blocked |= tex.height(q) > h0 + t * tan_e + 0.05
     inside = h0 < 0  # bowl floors, where the analytic rim shadow applies
-    assert inside.sum() > 1000 and blocked[inside].mean() > 0.1
+    assert inside.sum() > 300 and blocked[inside].mean() > 0.1
     agree = (shadow[inside] < 0.5) == blocked[inside]
     assert agree.mean() > 0.97

@@ -34,20 +34,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-_MASK64 = np.uint64(0xFFFFFFFFFFFFFFFF)
-
 
 def _hash(*keys: np.ndarray | int) -> np.ndarray:
-    """SplitMix64-style hash of integer arrays (broadcast together) to uint64."""
+    """SplitMix64-style hash of integer arrays (broadcast together) to uint64.
+
+    Scalar keys are folded first, so only the array keys cost a pass over the arrays.
+    """
     with np.errstate(over="ignore"):
         h = np.uint64(0x9E3779B97F4A7C15)
-        for k in keys:
+        for k in sorted(keys, key=np.ndim):  # scalars first
             v = np.asarray(k).astype(np.int64).view(np.uint64)
             h = (h ^ v) * np.uint64(0xBF58476D1CE4E5B9)
             h = h ^ (h >> np.uint64(31))
             h = h * np.uint64(0x94D049BB133111EB)
             h = h ^ (h >> np.uint64(29))
     return h
+
+
+def _pack3(ix: np.ndarray, iy: np.ndarray, iz: np.ndarray) -> np.ndarray:
+    """One int64 key from three lattice indices (21 bits each; beyond that keys merely collide)."""
+    m = (1 << 21) - 1
+    return ((ix & m) << 42) | ((iy & m) << 21) | (iz & m)
 
 
 def _uniform(h: np.ndarray, salt: int) -> np.ndarray:
@@ -71,7 +78,7 @@ class TextureParams:
     """Chance that a grid cell holds a crater."""
     grids_per_level: int = 2
     albedo_wavelengths: tuple[float, ...] = (12.0, 40.0, 150.0, 600.0, 2500.0, 10000.0)
-    albedo_amplitudes: tuple[float, ...] = (0.10, 0.12, 0.12, 0.15, 0.15, 0.15)
+    albedo_amplitudes: tuple[float, ...] = (0.20, 0.25, 0.20, 0.15, 0.15, 0.15)
     base_albedo: float = 0.25
     ambient: float = 0.04
     """Fraction of light that is diffuse (so shadows are dark, not black)."""
@@ -94,12 +101,7 @@ class GroundTexture:
     radius: float
     params: TextureParams = field(default_factory=TextureParams)
 
-    def shade(
-        self,
-        xyz: np.ndarray,
-        sun_dir: np.ndarray,
-        pixel_size: float | None = None,
-    ) -> np.ndarray:
+    def shade(self, xyz: np.ndarray, sun_dir: np.ndarray, pixel_size: float | None = None) -> np.ndarray:
         """Reflectance (0..~1) of the ground at body-fixed points lit from ``sun_dir``.
 
         Parameters
@@ -115,7 +117,16 @@ class GroundTexture:
         Returns
         -------
         (N,) float64 array
+            ``albedo * (ambient + (1 - ambient) * lambert * shadow)`` (see :meth:`lighting`).
         """
+        albedo, lambert, shadow = self.lighting(xyz, sun_dir, pixel_size)
+        a = self.params.ambient
+        return albedo * (a + (1.0 - a) * lambert * shadow)
+
+    def lighting(
+        self, xyz: np.ndarray, sun_dir: np.ndarray, pixel_size: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The terms of :meth:`shade`: albedo, Lambert ``max(0, normal . sun)`` and shadow (0..1)."""
         xyz = np.asarray(xyz, dtype=np.float64).reshape(-1, 3)
         sun = np.broadcast_to(np.asarray(sun_dir, dtype=np.float64), xyz.shape)
         p = self.params
@@ -145,8 +156,7 @@ class GroundTexture:
         normal = up - grad
         normal /= np.linalg.norm(normal, axis=1)[:, None]
         lambert = np.clip(np.einsum("ij,ij->i", normal, sun), 0.0, None)
-        albedo = p.base_albedo * self.albedo(xyz, pixel_size) * albedo_gain
-        return albedo * (p.ambient + (1.0 - p.ambient) * lambert * shadow)
+        return p.base_albedo * self.albedo(xyz, pixel_size) * albedo_gain, lambert, shadow
 
     def height(self, xyz: np.ndarray, pixel_size: float | None = None) -> np.ndarray:
         """Crater topography (m above the reference surface) at body-fixed points."""
@@ -195,12 +205,16 @@ class GroundTexture:
         n_bands = max(1, int(np.pi / cell))
         dlat = np.pi / n_bands
         shift = 0.5 * grid  # the second grid is offset by half a cell
-        band = np.clip(np.floor((lat + 0.5 * np.pi) / dlat - shift), 0, n_bands - 1)
-        lat0 = (band + shift) * dlat - 0.5 * np.pi
-        n_lon = np.maximum(1, np.floor(2.0 * np.pi * np.cos(lat0 + 0.5 * dlat) / dlat))
+        band = np.clip(np.floor((lat + 0.5 * np.pi) / dlat - shift), 0, n_bands - 1).astype(np.int64)
+        # per-band quantities from a small table (an image spans few bands)
+        b0 = int(band.min())
+        bands = np.arange(b0, int(band.max()) + 1)
+        lat0_b = (bands + shift) * dlat - 0.5 * np.pi
+        n_lon_b = np.maximum(1, np.floor(2.0 * np.pi * np.cos(lat0_b + 0.5 * dlat) / dlat))
+        lat0, n_lon = lat0_b[band - b0], n_lon_b[band - b0]
         dlon = 2.0 * np.pi / n_lon
-        col = np.floor(((lon / dlon) - shift) % n_lon)
-        h = _hash(p.seed, level, grid, band, col)
+        col = np.floor(((lon / dlon) - shift) % n_lon).astype(np.int64)
+        h = _hash(p.seed, level, grid, (band << 32) | col)
         idx = np.nonzero(_uniform(h, 1) < p.crater_probability)[0]
         h = h[idx]
         diam = d_max * (0.5 + 0.5 * _uniform(h, 2))
@@ -220,6 +234,13 @@ class GroundTexture:
         clat = lat0i + 0.5 * dlat + (2.0 * _uniform(h, 4) - 1.0) * slack_lat
         clon = (col[idx] + shift + 0.5 + (2.0 * _uniform(h, 5) - 1.0) * slack_lon) * dloni
         cosl = np.cos(clat)
+        # cheap local lat/lon distance first: most points are outside their cell's crater
+        dlon_c = (lon[idx] - clon + np.pi) % (2.0 * np.pi) - np.pi
+        approx = self.radius * np.hypot(lat[idx] - clat, cosl * dlon_c)
+        near = approx < 2.2 * rad
+        if not near.any():
+            return None
+        idx, rad, diam, fresh, clat, clon, cosl = (a[near] for a in (idx, rad, diam, fresh, clat, clon, cosl))
         centre = np.stack([cosl * np.cos(clon), cosl * np.sin(clon), np.sin(clat)], axis=1)
         u = up[idx]
         offset = (u - centre) * self.radius  # chord ~ arc at these scales
@@ -278,6 +299,6 @@ def _value_noise(q: np.ndarray, seed: int) -> np.ndarray:
             wy = f[:, 1] if dy else 1.0 - f[:, 1]
             for dz in (0, 1):
                 wz = f[:, 2] if dz else 1.0 - f[:, 2]
-                v = _uniform(_hash(seed, b[:, 0] + dx, b[:, 1] + dy, b[:, 2] + dz), 7)
+                v = _uniform(_hash(seed, _pack3(b[:, 0] + dx, b[:, 1] + dy, b[:, 2] + dz)), 7)
                 out += wx * wy * wz * v
     return out
