@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config as AlembicConfig
@@ -13,7 +14,7 @@ from dbtest_records import make_record
 from sqlalchemy import inspect
 from sqlalchemy.exc import SAWarning
 
-from tiepoint.db import Base, Database
+from tiepoint.db import Base, Database, DatabaseError
 from tiepoint.db.database import MIGRATIONS_DIR
 
 
@@ -79,3 +80,15 @@ def test_execute_sql_and_delete(db_url: str) -> None:
             "/data/a.cub",
             "/data/c.cub",
         ]
+
+
+def test_sqlite_url_pragmas(tmp_path) -> None:
+    path = tmp_path / "wal.gpkg"
+    with Database(f"sqlite:///{path}?journal_mode=wal&synchronous=normal") as db:
+        db.write_image(make_record("/data/a.cub"))
+        assert db.execute_sql("PRAGMA journal_mode")[0][0] == "wal"
+        assert db.execute_sql("PRAGMA synchronous")[0][0] == 1  # NORMAL
+    with Database(f"sqlite:///{path}") as db:
+        assert db.ingested_paths() == {"/data/a.cub"}
+    with pytest.raises(DatabaseError, match="journal_mode"):
+        Database(f"sqlite:///{path}?journal_mode=bogus")

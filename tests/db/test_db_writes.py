@@ -5,6 +5,7 @@ from __future__ import annotations
 import warnings
 from datetime import UTC, datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 import shapely
 from dbtest_records import make_record
@@ -162,3 +163,16 @@ def test_timestamps_are_utc_aware(db_url: str) -> None:
             job = s.scalars(select(Job)).one()
     assert job.submitted == local and job.submitted.utcoffset() == timedelta(0)
     assert job.submitted.hour == 1
+
+
+def test_numpy_scalars_from_workers(db_url: str) -> None:
+    rec = make_record("/data/np.cub")
+    rec.lines, rec.samples, rec.bands = np.int64(300), np.int32(200), np.uint8(3)
+    rec.keypoints.count = np.int64(42)
+    rec.keypoints.bbox = tuple(np.float32([1.5, 2.5, 3.5, 4.5]))
+    with Database(db_url) as db:
+        db.write_image(rec)
+        image = db.get_image(rec.path)
+    assert (image.lines, image.samples, image.bands) == (300, 200, 3)
+    assert image.keypoints.count == 42 and image.keypoints.bbox == (1.5, 2.5, 3.5, 4.5)
+    assert type(image.lines) is int

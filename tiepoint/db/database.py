@@ -35,6 +35,8 @@ class Database:
     url : str
         ``sqlite:///path/to/file.gpkg`` (a GeoPackage; created if missing) or
         ``postgresql://user@host/dbname`` (PostGIS is created in it if missing; psycopg 3 is used).
+        SQLite URLs accept ``?timeout=<s>`` (lock wait, default 30 s), ``?journal_mode=wal`` and
+        ``?synchronous=normal`` (much faster one-row commits on a local disk; not for NFS/Lustre).
     body : BodyConfig, optional
         The target body. A new database is created for it (default: Mars, IAU 2015 49900); an
         existing one must have been created for the same body.

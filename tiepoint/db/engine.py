@@ -19,6 +19,11 @@ PG_CONNECT_TIMEOUT_S = 10
 WRITE_OPTION = "tiepoint_write"
 """Execution option: on SQLite, transactions of connections carrying it start with BEGIN IMMEDIATE."""
 
+_SQLITE_PRAGMAS = {
+    "journal_mode": ("delete", "truncate", "persist", "wal"),
+    "synchronous": ("off", "normal", "full", "extra"),
+}
+"""URL query options applied as PRAGMAs on each SQLite connection, e.g. ``?journal_mode=wal``."""
 _SQLITE_UNAVAILABLE = ("database is locked", "database table is locked", "unable to open", "disk i/o error")
 
 
@@ -57,6 +62,16 @@ def _sqlite_engine(url: URL) -> Engine:
         parent = Path(database).expanduser().resolve().parent
         if not parent.is_dir():
             raise DatabaseError(f"folder {parent} of the SQLite database does not exist", database)
+    pragmas = {}
+    for key, allowed in _SQLITE_PRAGMAS.items():
+        if key in url.query:
+            value = str(url.query[key]).lower()
+            if value not in allowed:
+                raise DatabaseError(
+                    f"SQLite {key} must be one of {', '.join(allowed)}, not {value!r}", database
+                )
+            pragmas[key] = value
+    url = url.difference_update_query(list(_SQLITE_PRAGMAS))
     connect_args: dict[str, object] = {"check_same_thread": False}
     if "timeout" not in url.query:  # ?timeout=<seconds> in the URL overrides the lock wait
         connect_args["timeout"] = SQLITE_BUSY_TIMEOUT_S
@@ -67,6 +82,8 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None  # transactions are begun by the "begin" hook below
         register_functions(dbapi_connection)
         dbapi_connection.execute("PRAGMA foreign_keys = ON")
+        for key, value in pragmas.items():
+            dbapi_connection.execute(f"PRAGMA {key} = {value}")
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn) -> None:

@@ -7,6 +7,7 @@ One call is one transaction. Rows are upserted on the unique ``images.path`` (an
 from __future__ import annotations
 
 import json
+import numbers
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -47,19 +48,19 @@ def image_row(record: ImageRecord, body: BodyConfig, now: datetime) -> dict[str,
             if not shapely.has_z(footprint_xyz):
                 raise ValueError("footprint_xyz has no Z coordinates")
         extra = json.dumps(record.extra, default=str) if record.extra else None
+        dims = {}
         for key in ("lines", "samples", "bands"):
             value = getattr(record, key)
-            if not isinstance(value, int) or value <= 0:
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{key} must be a positive integer, got {value!r}")
+            dims[key] = int(value)  # numpy integers from workers become plain ints
     except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
         raise DatabaseError(f"cannot store image record: {exc}", record.path) from None
     return {
         "path": record.path,
         "name": record.name,
         "product_id": record.product_id,
-        "lines": record.lines,
-        "samples": record.samples,
-        "bands": record.bands,
+        **dims,
         "content_hash": record.content_hash,
         "footprint": shapely.set_srid(footprint, body.srid),
         "footprint_xyz": footprint_xyz,
@@ -77,13 +78,17 @@ def _camera_row(record: ImageRecord, image_id: int) -> dict[str, Any]:
 
 def _keypoint_row(record: ImageRecord, image_id: int) -> dict[str, Any]:
     kp = record.keypoints
-    bbox = kp.bbox if kp.bbox is not None else (None, None, None, None)
-    if len(bbox) != 4:
-        raise DatabaseError(f"keypoint bbox must have 4 values, got {len(bbox)}", record.path)
+    try:
+        bbox = (None,) * 4 if kp.bbox is None else tuple(float(v) for v in kp.bbox)
+        if len(bbox) != 4:
+            raise ValueError(f"keypoint bbox must have 4 values, got {len(bbox)}")
+        count = int(kp.count)
+    except (TypeError, ValueError) as exc:
+        raise DatabaseError(f"cannot store keypoint summary: {exc}", record.path) from None
     return {
         "image_id": image_id,
-        "path": kp.path,
-        "count": kp.count,
+        "path": str(kp.path),
+        "count": count,
         "extractor": kp.extractor,
         "bbox_xmin": bbox[0],
         "bbox_ymin": bbox[1],
