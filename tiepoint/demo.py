@@ -90,7 +90,7 @@ def demo_config(out: Path, workers: int | None = None) -> dict[str, Any]:
 
 
 def render_images(
-    out: Path, full_scale: float, overwrite: bool, console: Console
+    out: Path, full_scale: float, overwrite: bool, console: Console, scale: float = 1.0
 ) -> tuple[list[Path], dict[str, str]]:
     """Render the demo's cubes into *out*/images; returns the cubes and a name -> group map."""
     from tiepoint.synthetic import load_isd, synthesize
@@ -99,13 +99,14 @@ def render_images(
     jobs: list[tuple[str, str, int | None, int | None]] = []
     for group, names in GROUPS.items():
         for name in names:
+            factor = full_scale if name == FULL_IMAGE else scale
+            if factor <= 0:
+                continue
             lines = samples = None
-            if name == FULL_IMAGE:
-                if full_scale <= 0:
-                    continue
+            if factor != 1.0:
                 isd = load_isd(DATA_DIR / f"{name}.json")
-                lines = max(1, round(int(isd["image_lines"]) * full_scale))
-                samples = max(1, round(int(isd["image_samples"]) * full_scale))
+                lines = max(16, round(int(isd["image_lines"]) * factor))
+                samples = max(16, round(int(isd["image_samples"]) * factor))
             jobs.append((group, name, lines, samples))
     cubes, groups = [], {}
     with Progress(
@@ -283,6 +284,7 @@ def run_demo(
     out: str | os.PathLike[str] = "demo-output",
     *,
     full_scale: float = 0.2,
+    scale: float = 1.0,
     workers: int | None = None,
     overwrite: bool = False,
     console: Console | None = None,
@@ -295,6 +297,8 @@ def run_demo(
         Output folder (created).
     full_scale : float
         Scale of the full 5000 x 7168 CTX image (0 leaves it out, 1 renders it at full size).
+    scale : float
+        Scale of the crops (1: their real 1000 x 1000 / 1800 x 1800 sizes).
     workers : int, optional
         Local Dask workers (default: up to 2, the CPU cores).
     overwrite : bool
@@ -320,7 +324,7 @@ def run_demo(
         raise TiepointError(f"cannot create the demo output folder: {exc.strerror}", out) from None
     config = demo_config(out, workers)
     console.print(f"[bold]tiepoint demo[/bold] -> {out.resolve()}")
-    cubes, groups = render_images(out, full_scale, overwrite, console)
+    cubes, groups = render_images(out, full_scale, overwrite, console, scale)
     rendered = time.perf_counter()
     failed = ingest(cubes, config, console)
     ingested = time.perf_counter()

@@ -77,6 +77,9 @@ def demo(
             help="Scale of the full 5000 x 7168 CTX image (0 skips it; 1 renders it at full size).",
         ),
     ] = 0.2,
+    scale: Annotated[
+        float, typer.Option("--scale", min=0.01, help="Scale of the crops (1: their real sizes).")
+    ] = 1.0,
     workers: Annotated[
         int | None, typer.Option("--workers", min=1, help="Local Dask workers (default: CPU cores).")
     ] = None,
@@ -86,7 +89,9 @@ def demo(
     from tiepoint.demo import run_demo
 
     try:
-        run_demo(out, full_scale=full_scale, workers=workers, overwrite=overwrite, console=console)
+        run_demo(
+            out, full_scale=full_scale, scale=scale, workers=workers, overwrite=overwrite, console=console
+        )
     except TiepointError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None
