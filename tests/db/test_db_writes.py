@@ -176,3 +176,31 @@ def test_numpy_scalars_from_workers(db_url: str) -> None:
     assert (image.lines, image.samples, image.bands) == (300, 200, 3)
     assert image.keypoints.count == 42 and image.keypoints.bbox == (1.5, 2.5, 3.5, 4.5)
     assert type(image.lines) is int
+
+
+def test_orm_added_image_gets_body_srid(db_url: str) -> None:
+    moon = BodyConfig(name="Moon", semimajor=1737400.0, semiminor=1737400.0, srid=30100)
+    now = datetime.now(UTC)
+    with Database(db_url, body=moon) as db:
+        with db.session() as s:
+            s.add(
+                Image(
+                    path="/data/orm.cub",
+                    name="orm",
+                    lines=1,
+                    samples=1,
+                    bands=1,
+                    content_hash="x",
+                    footprint=box(5, 5, 6, 6),
+                    ingested=now,
+                )
+            )
+        with db.session() as s:
+            s.scalars(select(Image)).one().footprint = box(7, 7, 8, 8)
+        if db.dialect == "postgresql":
+            srids = db.execute_sql("SELECT ST_SRID(footprint) FROM images")
+        else:
+            srids = db.execute_sql("SELECT substr(footprint, 5, 4) FROM images")
+            srids = [(int.from_bytes(srids[0][0], "little"),)]
+        assert [tuple(r) for r in srids] == [(30100,)]
+        assert [i.path for i in db.images_intersecting(box(7.5, 7.5, 7.6, 7.6))] == ["/data/orm.cub"]

@@ -11,7 +11,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Row, select, text
+from sqlalchemy import Connection, Row, event, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
@@ -19,7 +19,7 @@ from tiepoint.config import BodyConfig
 from tiepoint.db import queries
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
-from tiepoint.db.models import Image
+from tiepoint.db.models import SRID_INFO_KEY, Image
 from tiepoint.db.writer import write_records
 from tiepoint.records import ImageRecord
 
@@ -59,6 +59,7 @@ class Database:
         self.url: URL = normalize_url(url)
         self.engine = make_engine(self.url)
         self._write_engine = self.engine.execution_options(**{WRITE_OPTION: True})
+        event.listen(self.engine, "checkout", self._on_checkout)
         try:
             self.body: BodyConfig = self._open(body)
         except BaseException:
@@ -74,6 +75,11 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({display_url(self.url)!r})"
+
+    def _on_checkout(self, dbapi_connection, connection_record, connection_proxy) -> None:
+        body = getattr(self, "body", None)
+        if body is not None:  # ORM writes of footprints without an SRID get the body's
+            connection_record.info[SRID_INFO_KEY] = body.srid
 
     def _open(self, body: BodyConfig | None) -> BodyConfig:
         with translated("opening the database", self.url), self._write_engine.begin() as conn:

@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import shapely
 from shapely.geometry import MultiPolygon
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -22,6 +24,7 @@ from sqlalchemy import (
     Integer,
     Text,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -80,6 +83,20 @@ class Image(Base):
 
     def __repr__(self) -> str:
         return f"Image(id={self.id!r}, path={self.path!r})"
+
+
+SRID_INFO_KEY = "tiepoint_srid"
+"""Key of the body SRID in ``Connection.info``, set by :class:`tiepoint.db.Database` on checkout."""
+
+
+@event.listens_for(Image, "before_insert")
+@event.listens_for(Image, "before_update")
+def _stamp_body_srid(mapper, connection, target: Image) -> None:
+    """Give a footprint assigned through the ORM without an SRID the database body's SRID."""
+    srid = connection.info.get(SRID_INFO_KEY)
+    geom = target.footprint
+    if srid and isinstance(geom, BaseGeometry) and shapely.get_srid(geom) == 0:
+        target.footprint = shapely.set_srid(geom, srid)
 
 
 class Camera(Base):
