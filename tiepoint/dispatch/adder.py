@@ -124,6 +124,7 @@ class ImageAdder:
         self._cond = threading.Condition()
         self._futures: dict[str, tuple[int, int, Any]] = {}  # key -> (job id, attempt, future)
         self._known: dict[int, str] = {}  # job id -> path, jobs this adder took on
+        self._force: dict[int, bool] = {}  # job id -> force, of the same jobs
         self._finished: set[int] = set()
         self._spool_pending = False
         self._last_spool_try = 0.0
@@ -436,6 +437,7 @@ class ImageAdder:
         with self._cond:
             for job, key, fut in zip(jobs, keys, futures, strict=True):
                 self._known[job.id] = job.path
+                self._force[job.id] = job.force
                 self._finished.discard(job.id)
                 self._futures[key] = (job.id, numbers[job.id], fut)
         for fut in futures:
@@ -444,15 +446,18 @@ class ImageAdder:
     def _handle_done(self, futures: list[Any]) -> None:
         # Futures leave self._futures only after their retries are submitted, so wait() never
         # sees an empty table while a job still has attempts to go.
-        items, keys = [], []
+        mine = []
         for fut in futures:
             with self._cond:
                 entry = self._futures.get(fut.key)
-            if entry is None or entry[2] is not fut:
-                continue
-            job_id, number, _ = entry
-            keys.append(fut.key)
-            items.append(SpooledOutcome(job_id, number, self._outcome(fut)))
+            if entry is not None and entry[2] is fut:
+                mine.append((fut, entry))
+        keys = [fut.key for fut, _ in mine]
+        outcomes = self._outcomes([fut for fut, _ in mine])
+        items = [
+            SpooledOutcome(job_id, number, o)
+            for (_, (job_id, number, _)), o in zip(mine, outcomes, strict=True)
+        ]
         retry: list[JobRef] = []
         try:
             for item, rec in zip(items, self._record_or_spool(items), strict=True):
@@ -472,15 +477,27 @@ class ImageAdder:
                     if entry is not None:
                         entry[2].release()
 
-    @staticmethod
-    def _outcome(fut: Any) -> AttemptOutcome:
+    def _outcomes(self, futures: list[Any]) -> list[AttemptOutcome]:
+        """The outcomes of finished futures: results gathered in one round trip to the scheduler."""
+        done = [f for f in futures if f.status == "finished"]
         try:
-            outcome = fut.result()
-        except BaseException as exc:  # KilledWorker, CancelledError, an unpicklable result, ...
-            return outcome_from_exception(exc)
-        if not isinstance(outcome, AttemptOutcome):  # pragma: no cover - only run_attempt is submitted
-            return AttemptOutcome(ok=False, error_type="TypeError", error_message=f"unexpected {outcome!r}")
-        return outcome
+            gathered = dict(zip([f.key for f in done], self._client.gather(done), strict=True))
+        except Exception:  # a result was lost meanwhile: ask one by one
+            gathered = {}
+        out = []
+        for fut in futures:
+            outcome = gathered.get(fut.key)
+            if outcome is None:
+                try:
+                    outcome = fut.result()
+                except BaseException as exc:  # KilledWorker, CancelledError, an unpicklable result, ...
+                    outcome = outcome_from_exception(exc)
+            if not isinstance(outcome, AttemptOutcome):  # pragma: no cover - only run_attempt is submitted
+                outcome = AttemptOutcome(
+                    ok=False, error_type="TypeError", error_message=f"unexpected {outcome!r}"
+                )
+            out.append(outcome)
+        return out
 
     def _record_or_spool(self, items: list[SpooledOutcome]) -> list[Any]:
         """Record *items*; if the database is unavailable keep them in the spool (result None)."""
@@ -502,7 +519,8 @@ class ImageAdder:
         outcomes = [item.outcome for item in items]
         image_ids: list[Any] = [None] * len(items)
         ok = [i for i, o in enumerate(outcomes) if o.ok]
-        force = self.ledger.force_of_many(items[i].job_id for i in ok)
+        unknown = {items[i].job_id for i in ok} - self._force.keys()
+        force = {**self._force, **self.ledger.force_of_many(unknown)} if unknown else self._force
         for flag in (False, True):
             group = [i for i in ok if force.get(items[i].job_id, False) == flag]
             if not group:

@@ -8,12 +8,12 @@ fails once ``maxfailures`` attempts have failed. All methods open their own shor
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from tiepoint.db import Database, Job, JobAttempt
 from tiepoint.dispatch.attempt import AttemptOutcome
@@ -53,6 +53,22 @@ def _counts_as_failure() -> Any:
     )
 
 
+def _chunks(items: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
+    """Slices of at most *size* (keeps IN lists and executemany batches within SQLite's limits)."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _bulk_update(s: Any, model: Any, rows: list[dict[str, Any]]) -> None:
+    """UPDATE by primary key, one executemany per set of columns."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    for group in groups.values():
+        for chunk in _chunks(group):
+            s.execute(update(model), chunk)
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -70,24 +86,25 @@ class Ledger:
         self.db = db
 
     def create(self, paths: Sequence[str], force: bool, maxfailures: int) -> list[JobRef]:
-        """Add one queued job per path and return them."""
+        """Add one queued job per path and return them (in the order of *paths*)."""
         now = _now()
-        jobs = [
-            Job(
-                path=p,
-                force=force,
-                state=QUEUED,
-                attempts=0,
-                maxfailures=maxfailures,
-                submitted=now,
-                updated=now,
-            )
+        rows = [
+            {
+                "path": p,
+                "force": force,
+                "state": QUEUED,
+                "attempts": 0,
+                "maxfailures": maxfailures,
+                "submitted": now,
+                "updated": now,
+            }
             for p in paths
         ]
+        refs: list[JobRef] = []
         with self.db.session() as s:
-            s.add_all(jobs)
-            s.flush()
-            refs = [JobRef(j.id, j.path, bool(j.force)) for j in jobs]
+            for chunk in _chunks(rows):
+                stmt = insert(Job).returning(Job.id, Job.path, sort_by_parameter_order=True)
+                refs += [JobRef(r.id, r.path, force) for r in s.execute(stmt, chunk)]
         return refs
 
     def begin_attempts(self, jobs: Sequence[JobRef], owner: str) -> dict[int, int]:
@@ -100,17 +117,19 @@ class Ledger:
             return {}
         now = _now()
         numbers: dict[int, int] = {}
-        ids = [j.id for j in jobs]
         with self.db.session() as s:
-            rows = s.execute(select(Job).where(Job.id.in_(ids))).scalars().all()
-            for job in rows:
-                job.attempts = (job.attempts or 0) + 1
-                job.state = RUNNING
-                job.updated = now
-                numbers[job.id] = job.attempts
-                s.add(
-                    JobAttempt(job_id=job.id, number=job.attempts, state=RUNNING, started=now, worker=owner)
-                )
+            for chunk in _chunks([j.id for j in jobs]):
+                for job_id, attempts in s.execute(select(Job.id, Job.attempts).where(Job.id.in_(chunk))):
+                    numbers[job_id] = (attempts or 0) + 1
+            updates = [{"id": i, "attempts": n, "state": RUNNING, "updated": now} for i, n in numbers.items()]
+            new = [
+                {"job_id": i, "number": n, "state": RUNNING, "started": now, "worker": owner}
+                for i, n in numbers.items()
+            ]
+            for chunk in _chunks(updates):
+                s.execute(update(Job), chunk)
+            for chunk in _chunks(new):
+                s.execute(insert(JobAttempt), chunk)
         return numbers
 
     def finish(
@@ -133,49 +152,59 @@ class Ledger:
             return []
         now = _now()
         ids = sorted({job_id for job_id, _, _, _ in items})
+        jobs: dict[int, Any] = {}
+        attempts: dict[tuple[int, int], int] = {}
+        failures: dict[int, int] = dict.fromkeys(ids, 0)
         out: list[Recorded | None] = []
+        job_updates: dict[int, dict[str, Any]] = {}
+        attempt_updates: list[dict[str, Any]] = []
         with self.db.session() as s:
-            jobs = {j.id: j for j in s.execute(select(Job).where(Job.id.in_(ids))).scalars()}
-            attempts = {
-                (a.job_id, a.number): a
-                for a in s.execute(
-                    select(JobAttempt).where(JobAttempt.job_id.in_(ids), JobAttempt.state == RUNNING)
-                ).scalars()
-            }
-            failures: dict[int, int] = dict.fromkeys(ids, 0)
-            counts = select(JobAttempt.job_id, func.count()).where(
-                JobAttempt.job_id.in_(ids), _counts_as_failure()
-            )
-            failures.update({j: int(n) for j, n in s.execute(counts.group_by(JobAttempt.job_id))})
+            for chunk in _chunks(ids):
+                cols = (Job.id, Job.path, Job.force, Job.state, Job.maxfailures)
+                jobs.update({r.id: r for r in s.execute(select(*cols).where(Job.id.in_(chunk)))})
+                running = select(JobAttempt.id, JobAttempt.job_id, JobAttempt.number).where(
+                    JobAttempt.job_id.in_(chunk), JobAttempt.state == RUNNING
+                )
+                attempts.update({(r.job_id, r.number): r.id for r in s.execute(running)})
+                counts = select(JobAttempt.job_id, func.count()).where(
+                    JobAttempt.job_id.in_(chunk), _counts_as_failure()
+                )
+                failures.update({j: int(n) for j, n in s.execute(counts.group_by(JobAttempt.job_id))})
+            state = {i: r.state for i, r in jobs.items()}
             for job_id, number, outcome, image_id in items:
-                job, attempt = jobs.get(job_id), attempts.pop((job_id, number), None)
-                if job is None or attempt is None:
+                job, attempt_id = jobs.get(job_id), attempts.pop((job_id, number), None)
+                if job is None or attempt_id is None:
                     out.append(None)
                     continue
-                attempt.state = SUCCEEDED if outcome.ok else FAILED
-                attempt.host = outcome.host
-                attempt.worker = outcome.worker
-                attempt.started = outcome.started or attempt.started
-                attempt.finished = outcome.finished or now
-                attempt.error_type = outcome.error_type
-                attempt.error_message = (outcome.error_message or "")[:ERROR_MESSAGE_LIMIT] or None
-                attempt.traceback = outcome.traceback
-                attempt.log = outcome.log or None
-                job.updated = now
+                row: dict[str, Any] = {"id": attempt_id, "state": SUCCEEDED if outcome.ok else FAILED}
+                row.update(
+                    host=outcome.host,
+                    worker=outcome.worker,
+                    finished=outcome.finished or now,
+                    error_type=outcome.error_type,
+                    error_message=(outcome.error_message or "")[:ERROR_MESSAGE_LIMIT] or None,
+                    traceback=outcome.traceback,
+                    log=outcome.log or None,
+                )
+                if outcome.started is not None:
+                    row["started"] = outcome.started
+                attempt_updates.append(row)
+                update_job = job_updates.setdefault(job_id, {"id": job_id, "updated": now})
                 retry = False
                 if outcome.ok:
-                    job.state = SUCCEEDED
-                    job.image_id = image_id
+                    state[job_id] = SUCCEEDED
+                    update_job["image_id"] = image_id
                 else:
                     failures[job_id] += 1
-                    job.last_error = f"{outcome.error_type}: {outcome.error_message}"[:ERROR_MESSAGE_LIMIT]
-                    if job.state in ACTIVE and failures[job_id] < job.maxfailures:
-                        retry = True
-                        job.state = RUNNING
-                    else:
-                        job.state = FAILED
-                ref = JobRef(job.id, job.path, bool(job.force))
-                out.append(Recorded(ref, job.state, failures[job_id], retry))
+                    error = f"{outcome.error_type}: {outcome.error_message}"[:ERROR_MESSAGE_LIMIT]
+                    update_job["last_error"] = error
+                    retry = state[job_id] in ACTIVE and failures[job_id] < job.maxfailures
+                    state[job_id] = RUNNING if retry else FAILED
+                update_job["state"] = state[job_id]
+                ref = JobRef(job_id, job.path, bool(job.force))
+                out.append(Recorded(ref, state[job_id], failures[job_id], retry))
+            _bulk_update(s, JobAttempt, attempt_updates)
+            _bulk_update(s, Job, list(job_updates.values()))
         return out
 
     def force_of_many(self, job_ids: Iterable[int]) -> dict[int, bool]:
