@@ -118,7 +118,7 @@ def render_chunks(
     grid_step : int
         Spacing (pixels) of exact camera evaluations; 1 evaluates every pixel.
     chunk_lines : int, optional
-        Lines per chunk; default: about a million pixels (memory ~0.5 KB per pixel of a chunk).
+        Lines per chunk; default: about 2^18 pixels (~0.5 KB of memory per pixel of a chunk).
     noise : float
         Standard deviation of the added sensor noise, in units of reflectance.
     seed : int
@@ -141,7 +141,7 @@ def render_chunks(
     rng = np.random.default_rng(seed)
     lines = int(camera.image_lines)
     if chunk_lines is None:
-        chunk_lines = max(1, 2**20 // max(1, int(camera.image_samples)))
+        chunk_lines = max(1, 2**18 // max(1, int(camera.image_samples)))
     for row0 in range(0, lines, chunk_lines):
         row1 = min(row0 + chunk_lines, lines)
         xyz = interpolate_ground(grid, row0, row1, a, b)
