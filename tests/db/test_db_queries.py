@@ -123,3 +123,16 @@ def test_backends_agree(tmp_path, postgres_url: str) -> None:
     for (_, _, gs), (_, _, gp) in zip(pairs_s, pairs_p, strict=True):
         assert gs.area > 0
         assert shapely.symmetric_difference(gs, gp).area <= 1e-9 * gs.area
+
+
+def test_pairs_among_a_subset(grid_db) -> None:
+    db, boxes = grid_db
+    every = db.overlapping_pairs()
+    subset = ["/data/b03.cub", "/data/b07.cub", "/data/b11.cub", "/data/b12.cub", "/data/unknown.cub"]
+    got = db.overlapping_pairs(paths=subset)
+    expected = [(a, b) for a, b, _ in every if a in subset or b in subset]
+    assert [(a, b) for a, b, _ in got] == expected and expected
+    by_pair = {(a, b): g for a, b, g in every}
+    assert all(g.equals(by_pair[(a, b)]) for a, b, g in got)
+    assert db.overlapping_pairs(paths=[]) == []
+    assert db.overlapping_pairs(paths=list(boxes)) == every

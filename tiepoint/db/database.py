@@ -201,8 +201,14 @@ class Database:
         with self._read() as session:
             return queries.images_intersecting(session, geom, self.body.srid)
 
-    def overlapping_pairs(self) -> list[tuple[str, str, MultiPolygon]]:
+    def overlapping_pairs(self, paths: Iterable[str] | None = None) -> list[tuple[str, str, MultiPolygon]]:
         """Every pair of images whose footprints overlap in area, with the intersection.
+
+        Parameters
+        ----------
+        paths : iterable of str, optional
+            Only pairs involving at least one of these images (e.g. the ones just ingested);
+            unknown paths are ignored. All pairs if None.
 
         Returns
         -------
@@ -210,7 +216,14 @@ class Database:
             ``path_a < path_b``, sorted; the intersection is a MultiPolygon in lon/lat degrees.
         """
         with self._read() as session:
-            return queries.overlapping_pairs(session)
+            among = None
+            if paths is not None:
+                wanted = list(dict.fromkeys(paths))
+                among = []
+                for k in range(0, len(wanted), 500):
+                    chunk = wanted[k : k + 500]
+                    among += session.scalars(select(Image.id).where(Image.path.in_(chunk))).all()
+            return queries.overlapping_pairs(session, among)
 
     def images_by_name(self, pattern: str, ignore_case: bool = False) -> list[Image]:
         """Images whose name matches a shell pattern (``*``, ``?``), sorted by path."""

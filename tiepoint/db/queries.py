@@ -6,6 +6,8 @@ its GiST index and the same GEOS predicates in SQL. Results are sorted by path.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon
@@ -17,6 +19,7 @@ from tiepoint.db.geometry import polygonal
 from tiepoint.db.gpkg import rtree_name
 from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, Image
 
+_CHUNK = 500
 OVERLAP_PATTERN = "T********"
 """DE-9IM pattern of "interiors intersect": areal overlap, not just touching edges or corners."""
 
@@ -63,54 +66,90 @@ def images_intersecting(session: Session, geom: BaseGeometry, srid: int) -> list
     return [c for c, hit in zip(candidates, hits, strict=True) if hit]
 
 
-def overlapping_pairs(session: Session) -> list[tuple[str, str, MultiPolygon]]:
-    """All pairs of images whose footprints overlap in area, with their intersection.
+Pair = tuple[str, str, MultiPolygon]
+"""(path_a, path_b, intersection) of two overlapping images."""
+
+
+def overlapping_pairs(session: Session, among: Sequence[int] | None = None) -> list[Pair]:
+    """Pairs of images whose footprints overlap in area, with their intersection.
+
+    Parameters
+    ----------
+    among : sequence of image ids, optional
+        Only pairs with at least one of these images (e.g. the newly ingested ones); all if None.
 
     Returns
     -------
     list of (path_a, path_b, intersection)
         ``path_a < path_b``; the intersection's polygonal part as a MultiPolygon; sorted.
     """
+    if among is not None and len(among) == 0:
+        return []
     if session.get_bind().dialect.name == "postgresql":
-        rows = session.execute(
-            text(
-                "SELECT a.path, b.path, "
-                "ST_AsEWKB(ST_CollectionExtract(ST_Intersection(a.footprint, b.footprint), 3)) "
-                "FROM images a JOIN images b ON a.id < b.id AND a.footprint && b.footprint "
-                "AND ST_Relate(a.footprint, b.footprint, :pattern)"
-            ),
-            {"pattern": OVERLAP_PATTERN},
-        ).all()
-        pairs = [(a, b, polygonal(shapely.from_wkb(bytes(g)))) for a, b, g in rows]
+        pairs = _pairs_postgis(session, among)
     else:
-        rt = rtree_name(IMAGES_TABLE, FOOTPRINT_COLUMN)
-        candidates = np.array(
-            session.execute(
-                text(
-                    f"SELECT a.id, b.id FROM {rt} a JOIN {rt} b ON a.id < b.id "
-                    "AND b.minx <= a.maxx AND b.maxx >= a.minx AND b.miny <= a.maxy AND b.maxy >= a.miny"
-                )
-            ).all(),
-            dtype=np.int64,
-        ).reshape(-1, 2)
-        if len(candidates) == 0:
-            return []
-        ids = np.unique(candidates)
-        rows = session.execute(
-            select(Image.id, Image.path, Image.footprint).where(Image.id.in_(ids.tolist()))
-        )
-        by_id = {i: (p, g) for i, p, g in rows}
-        paths = np.array([by_id[i][0] for i in ids], dtype=object)
-        geoms = np.array([by_id[i][1] for i in ids], dtype=object)
-        ia = np.searchsorted(ids, candidates[:, 0])
-        ib = np.searchsorted(ids, candidates[:, 1])
-        overlap = shapely.relate_pattern(geoms[ia], geoms[ib], OVERLAP_PATTERN)
-        ia, ib = ia[overlap], ib[overlap]
-        inters = shapely.intersection(geoms[ia], geoms[ib])
-        pairs = [(paths[a], paths[b], polygonal(g)) for a, b, g in zip(ia, ib, inters, strict=True)]
+        pairs = _pairs_gpkg(session, among)
     ordered = [(a, b, g) if a < b else (b, a, g) for a, b, g in pairs]
     ordered.sort(key=lambda t: (t[0], t[1]))
     return ordered
+
+
+def _pairs_postgis(session: Session, among: Sequence[int] | None) -> list[Pair]:
+    if among is None:
+        where, params = "a.id < b.id", {}
+    else:  # a in the set; each pair once: b outside the set, or both inside with a < b
+        where = "a.id = ANY(:ids) AND a.id <> b.id AND (a.id < b.id OR NOT b.id = ANY(:ids))"
+        params = {"ids": [int(i) for i in among]}
+    rows = session.execute(
+        text(
+            "SELECT a.path, b.path, "
+            "ST_AsEWKB(ST_CollectionExtract(ST_Intersection(a.footprint, b.footprint), 3)) "
+            f"FROM images a JOIN images b ON {where} AND a.footprint && b.footprint "
+            "AND ST_Relate(a.footprint, b.footprint, :pattern)"
+        ),
+        {"pattern": OVERLAP_PATTERN, **params},
+    ).all()
+    return [(a, b, polygonal(shapely.from_wkb(bytes(g)))) for a, b, g in rows]
+
+
+def _pairs_gpkg(session: Session, among: Sequence[int] | None) -> list[Pair]:
+    rt = rtree_name(IMAGES_TABLE, FOOTPRINT_COLUMN)
+    overlap_sql = (
+        f"SELECT a.id, b.id FROM {rt} a JOIN {rt} b ON {{cond}} "
+        "AND b.minx <= a.maxx AND b.maxx >= a.minx AND b.miny <= a.maxy AND b.maxy >= a.miny"
+    )
+    if among is None:
+        found = session.execute(text(overlap_sql.format(cond="a.id < b.id"))).all()
+    else:
+        found = []
+        subset = sorted({int(i) for i in among})
+        for k in range(0, len(subset), _CHUNK):
+            chunk = ",".join(str(i) for i in subset[k : k + _CHUNK])  # ints: safe to inline
+            found += session.execute(
+                text(overlap_sql.format(cond=f"a.id IN ({chunk}) AND a.id <> b.id"))
+            ).all()
+    candidates = np.array(found, dtype=np.int64).reshape(-1, 2)
+    if among is not None:
+        candidates = np.unique(np.sort(candidates, axis=1), axis=0)
+    if len(candidates) == 0:
+        return []
+    ids = np.unique(candidates)
+    by_id: dict[int, tuple[str, BaseGeometry]] = {}
+    for k in range(0, len(ids), _CHUNK * 10):
+        rows = session.execute(
+            select(Image.id, Image.path, Image.footprint).where(
+                Image.id.in_(ids[k : k + _CHUNK * 10].tolist())
+            )
+        )
+        by_id.update((i, (p, g)) for i, p, g in rows)
+    paths = np.array([by_id[i][0] for i in ids], dtype=object)
+    geoms = np.array([by_id[i][1] for i in ids], dtype=object)
+    ia = np.searchsorted(ids, candidates[:, 0])
+    ib = np.searchsorted(ids, candidates[:, 1])
+    overlap = shapely.relate_pattern(geoms[ia], geoms[ib], OVERLAP_PATTERN)
+    ia, ib = ia[overlap], ib[overlap]
+    inters = shapely.intersection(geoms[ia], geoms[ib])
+    return [(paths[a], paths[b], polygonal(g)) for a, b, g in zip(ia, ib, inters, strict=True)]
 
 
 def glob_to_like(pattern: str) -> str:
