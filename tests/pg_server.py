@@ -10,6 +10,7 @@ CREATEDB, and PostGIS must be installable there). Both hand out fresh databases 
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import pwd
@@ -188,10 +189,14 @@ def server_for_tests() -> _Server:
         server: _Server = ExternalPostgres(os.environ[ENV_URL])
     else:
         server = LocalPostgres()
+    if isinstance(server, LocalPostgres):
+        # Also stopped if the test process ends without running the fixture's teardown.
+        atexit.register(server.stop, remove=True)
     try:
         server.start()  # type: ignore[attr-defined]
     except BaseException:
-        with contextlib.suppress(Exception):
-            server.stop(remove=True) if isinstance(server, LocalPostgres) else None
+        if isinstance(server, LocalPostgres):
+            with contextlib.suppress(Exception):
+                server.stop(remove=True)
         raise
     return server
