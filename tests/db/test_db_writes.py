@@ -134,6 +134,15 @@ def test_bad_footprint_names_the_file(tmp_path, footprint, problem: str) -> None
         assert db.ingested_paths() == set()
 
 
+def test_naive_record_time_names_the_file(tmp_path) -> None:
+    rec = make_record("/data/naive.cub")
+    rec.started = datetime(2026, 1, 1, 12, 0)
+    with Database(f"sqlite:///{tmp_path / 'x.gpkg'}") as db:
+        with pytest.raises(DatabaseError, match="timezone-aware") as info:
+            db.write_image(rec)
+        assert info.value.path == "/data/naive.cub"
+
+
 def test_naive_datetime_refused(db_url: str) -> None:
     with Database(db_url) as db, pytest.raises(DatabaseError, match="naive datetime"), db.session() as s:
         s.add(Job(path="/x", submitted=datetime(2026, 1, 1), updated=datetime.now(UTC)))

@@ -54,6 +54,10 @@ def image_row(record: ImageRecord, body: BodyConfig, now: datetime) -> dict[str,
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value <= 0:
                 raise ValueError(f"{key} must be a positive integer, got {value!r}")
             dims[key] = int(value)  # numpy integers from workers become plain ints
+        for key in ("started", "finished"):
+            value = getattr(record, key)
+            if value is not None and (not isinstance(value, datetime) or value.utcoffset() is None):
+                raise ValueError(f"{key} must be a timezone-aware datetime, got {value!r}")
     except (ValueError, TypeError, AttributeError, shapely.errors.ShapelyError) as exc:
         raise DatabaseError(f"cannot store image record: {exc}", record.path) from None
     return {
