@@ -89,14 +89,31 @@ def demo_config(out: Path, workers: int | None = None) -> dict[str, Any]:
     }
 
 
+def _render_one(isd: str, images: str, lines: int | None, samples: int | None) -> tuple[str, float]:
+    """Render one cube (run in a worker process)."""
+    from tiepoint.synthetic import synthesize
+
+    result = synthesize(isd, images, lines=lines, samples=samples)
+    return str(result.cube), result.seconds
+
+
 def render_images(
-    out: Path, full_scale: float, overwrite: bool, console: Console, scale: float = 1.0
+    out: Path,
+    full_scale: float,
+    overwrite: bool,
+    console: Console,
+    scale: float = 1.0,
+    processes: int = 1,
 ) -> tuple[list[Path], dict[str, str]]:
-    """Render the demo's cubes into *out*/images; returns the cubes and a name -> group map."""
-    from tiepoint.synthetic import load_isd, synthesize
+    """Render the demo's cubes into *out*/images (in *processes* processes); returns the cubes and a
+    name -> group map. Existing cubes are kept unless *overwrite*."""
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+    from multiprocessing import get_context
+
+    from tiepoint.synthetic import load_isd
 
     images = out / "images"
-    jobs: list[tuple[str, str, int | None, int | None]] = []
+    cubes, groups, todo = [], {}, []
     for group, names in GROUPS.items():
         for name in names:
             factor = full_scale if name == FULL_IMAGE else scale
@@ -107,31 +124,33 @@ def render_images(
                 isd = load_isd(DATA_DIR / f"{name}.json")
                 lines = max(16, round(int(isd["image_lines"]) * factor))
                 samples = max(16, round(int(isd["image_samples"]) * factor))
-            jobs.append((group, name, lines, samples))
-    cubes, groups = [], {}
-    with Progress(
-        TextColumn("rendering {task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TextColumn("lines"),
-        TimeElapsedColumn(),
-        console=console,
-    ) as progress:
-        for group, name, lines, samples in jobs:
             cube = images / f"{name}.cub"
             groups[name] = group
             cubes.append(cube)
-            if cube.is_file() and (images / f"{name}.json").is_file() and not overwrite:
-                continue
-            task = progress.add_task(name, total=None)
-            result = synthesize(
-                DATA_DIR / f"{name}.json",
-                images,
-                lines=lines,
-                samples=samples,
-                progress=lambda n, task=task: progress.advance(task, n),
-            )
-            progress.update(task, total=result.lines, completed=result.lines)
+            if overwrite or not (cube.is_file() and (images / f"{name}.json").is_file()):
+                todo.append((str(DATA_DIR / f"{name}.json"), str(images), lines, samples))
+    if not todo:
+        return cubes, groups
+    with Progress(
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("images"),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+    ) as progress:
+        task = progress.add_task("", total=len(todo))
+        if processes <= 1:
+            for job in todo:
+                cube, _ = _render_one(*job)
+                progress.update(task, advance=1, description=Path(cube).name)
+        else:
+            with ProcessPoolExecutor(min(processes, len(todo)), mp_context=get_context("spawn")) as pool:
+                futures = [pool.submit(_render_one, *job) for job in todo]
+                for fut in as_completed(futures):
+                    cube, _ = fut.result()
+                    progress.update(task, advance=1, description=Path(cube).name)
     return cubes, groups
 
 
@@ -324,7 +343,8 @@ def run_demo(
         raise TiepointError(f"cannot create the demo output folder: {exc.strerror}", out) from None
     config = demo_config(out, workers)
     console.print(f"[bold]tiepoint demo[/bold] -> {out.resolve()}")
-    cubes, groups = render_images(out, full_scale, overwrite, console, scale)
+    processes = int(config["cluster"]["workers"])
+    cubes, groups = render_images(out, full_scale, overwrite, console, scale, processes)
     rendered = time.perf_counter()
     failed = ingest(cubes, config, console)
     ingested = time.perf_counter()
