@@ -14,6 +14,7 @@ from tiepoint.cli.main import app
 from tiepoint.io import open_image
 from tiepoint.io.special_pixels import HIS, HRS, LIS, NULL, classify, pixel_type
 from tiepoint.synthetic import GroundTexture, SpecialRegion, SynthesisError, render, rescale_isd, synthesize
+from tiepoint.synthetic.isd import frame_isd
 from tiepoint.synthetic.render import DN_GAIN, DN_OFFSET, ground_grid, pixel_size
 
 from ._data import CTX_DIR, G02, load
@@ -108,3 +109,17 @@ def test_bad_isd_files_raise_naming_the_file(tmp_path):
             samples=20,
             special=[SpecialRegion.parse("NULL:30:40:0:5")],
         )
+
+
+def test_rays_that_miss_the_body_are_null(tmp_path):
+    isd = frame_isd(0.0, 0.0, 400e3, lines=96, samples=96, off_nadir=63.4)  # the limb crosses the view
+    (tmp_path / "limb.json").write_text(json.dumps(isd))
+    res = synthesize(tmp_path / "limb.json", tmp_path / "out")
+    with open_image(res.cube) as img:
+        null = np.ma.getmaskarray(img.read())
+    cam = from_isd(isd)
+    rows, cols = np.indices((96, 96))
+    hit = np.isfinite(cam.image_to_ground(rows.ravel() + 0.5, cols.ravel() + 0.5)[:, 0]).reshape(96, 96)
+    assert 0.1 < hit.mean() < 0.9  # a real limb view
+    assert null[~hit].all()  # every miss is NULL
+    assert (~null[hit]).mean() > 0.8  # hits are rendered (the 8-px grid cells at the limb are not)
