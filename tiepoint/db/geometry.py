@@ -18,8 +18,6 @@ import shapely
 from shapely.geometry import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from tiepoint.config import BodyConfig
-
 GPKG_MAGIC = b"GP"
 _ENVELOPE_DOUBLES = {0: 0, 1: 4, 2: 6, 3: 6, 4: 8}
 
@@ -140,20 +138,3 @@ def validate_lonlat(geom: MultiPolygon) -> None:
         raise ValueError(f"footprint longitudes [{lon.min():.6g}, {lon.max():.6g}] outside [-180, 360]")
     if lat.min() < -90.0 or lat.max() > 90.0:
         raise ValueError(f"footprint latitudes [{lat.min():.6g}, {lat.max():.6g}] outside [-90, 90]")
-
-
-def body_crs_wkt(body: BodyConfig) -> str:
-    """OGC WKT 1 of the body's geographic CRS (longitude/latitude in degrees on its ellipsoid)."""
-    a, b = body.semimajor, body.semiminor
-    inv_f = 0.0 if a == b else a / (a - b)
-    return (
-        f'GEOGCS["{body.name} (2015) geographic",'
-        f'DATUM["D_{body.name}_2015",SPHEROID["{body.name}_2015",{a:.17g},{inv_f:.17g}]],'
-        'PRIMEM["Reference_Meridian",0],UNIT["degree",0.0174532925199433],'
-        f'AUTHORITY["IAU_2015","{body.srid}"]]'
-    )
-
-
-def body_proj4(body: BodyConfig) -> str:
-    """PROJ string of the body's geographic CRS."""
-    return f"+proj=longlat +a={body.semimajor:.17g} +b={body.semiminor:.17g} +no_defs +type=crs"

@@ -15,7 +15,8 @@ import sqlite3
 from sqlalchemy import Connection, text
 
 from tiepoint.config import BodyConfig
-from tiepoint.db.geometry import body_crs_wkt, gpkg_envelope, is_empty_blob
+from tiepoint.db.crs import body_crs
+from tiepoint.db.geometry import gpkg_envelope, is_empty_blob
 
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3.0
@@ -81,18 +82,19 @@ def create_core_tables(conn: Connection, body: BodyConfig) -> None:
             table_name TEXT, column_name TEXT, extension_name TEXT NOT NULL, definition TEXT NOT NULL,
             scope TEXT NOT NULL, CONSTRAINT ge_tce UNIQUE (table_name, column_name, extension_name))"""
     )
+    crs = body_crs(body)
     undefined = "undefined {} coordinate reference system"
     rows = [
         ("Undefined cartesian SRS", -1, "NONE", -1, "undefined", undefined.format("cartesian")),
         ("Undefined geographic SRS", 0, "NONE", 0, "undefined", undefined.format("geographic")),
         ("WGS 84 geodetic", 4326, "EPSG", 4326, _WGS84_WKT, "longitude/latitude on the WGS 84 spheroid"),
         (
-            f"{body.name} (2015) geographic",
+            crs.name,
             body.srid,
-            "IAU_2015",
+            crs.organization,
             body.srid,
-            body_crs_wkt(body),
-            f"{body.name}: positive-east longitude, latitude in degrees",
+            crs.wkt,
+            f"{body.name}: positive-east longitude, planetocentric latitude, degrees",
         ),
     ]
     conn.execute(

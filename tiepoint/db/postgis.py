@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Connection, text
 
 from tiepoint.config import BodyConfig
-from tiepoint.db.geometry import body_crs_wkt, body_proj4
+from tiepoint.db.crs import body_crs
 
 
 def ensure_postgis(conn: Connection) -> None:
@@ -17,10 +17,11 @@ def ensure_postgis(conn: Connection) -> None:
 
 def ensure_body_srid(conn: Connection, body: BodyConfig) -> None:
     """Insert the body's geographic CRS into ``spatial_ref_sys`` under ``body.srid`` if it is absent."""
+    crs = body_crs(body)
     conn.execute(
         text(
             "INSERT INTO spatial_ref_sys (srid, auth_name, auth_srid, srtext, proj4text) "
-            "VALUES (:srid, 'IAU_2015', :srid, :wkt, :proj4) ON CONFLICT (srid) DO NOTHING"
+            "VALUES (:srid, :org, :srid, :wkt, :proj4) ON CONFLICT (srid) DO NOTHING"
         ),
-        {"srid": body.srid, "wkt": body_crs_wkt(body), "proj4": body_proj4(body)},
+        {"srid": body.srid, "org": crs.organization, "wkt": crs.wkt, "proj4": crs.proj4},
     )
