@@ -92,3 +92,21 @@ def test_sqlite_url_pragmas(tmp_path) -> None:
         assert db.ingested_paths() == {"/data/a.cub"}
     with pytest.raises(DatabaseError, match="journal_mode"):
         Database(f"sqlite:///{path}?journal_mode=bogus")
+
+
+def test_from_config(tmp_path) -> None:
+    from tiepoint.config import load_config
+
+    url = f"sqlite:///{tmp_path / 'cfg.gpkg'}"
+    cfg = load_config(
+        {
+            "database": {
+                "url": url,
+                "body": {"name": "Moon", "semimajor": 1737400, "semiminor": 1737400, "srid": 30100},
+            }
+        }
+    )
+    with Database.from_config(cfg) as db:
+        assert db.body.srid == 30100 and str(db.url) == url
+    with Database.from_config(cfg.database) as db:
+        assert db.body.name == "Moon"

@@ -15,7 +15,7 @@ from sqlalchemy import Connection, Row, event, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
-from tiepoint.config import BodyConfig
+from tiepoint.config import BodyConfig, Config, DatabaseConfig
 from tiepoint.db import queries
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
@@ -65,6 +65,12 @@ class Database:
         except BaseException:
             self.engine.dispose()
             raise
+
+    @classmethod
+    def from_config(cls, config: DatabaseConfig | Config) -> Database:
+        """Open the database a :class:`~tiepoint.config.Config` (or its ``database`` section) names."""
+        section = config.database if isinstance(config, Config) else config
+        return cls(section.url, section.body)
 
     # -- lifecycle -------------------------------------------------------------------------------
 
