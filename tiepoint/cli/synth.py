@@ -81,9 +81,11 @@ def demo(
         float, typer.Option("--scale", min=0.01, help="Scale of the crops (1: their real sizes).")
     ] = 1.0,
     workers: Annotated[
-        int | None, typer.Option("--workers", min=1, help="Local Dask workers (default: CPU cores).")
+        int | None, typer.Option("--workers", min=1, help="Local Dask workers (default: up to 2).")
     ] = None,
-    overwrite: Annotated[bool, typer.Option("--overwrite", help="Re-render existing cubes.")] = False,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Render again and start a new database.")
+    ] = False,
 ) -> None:
     """Run the end-to-end demo: render overlapping CTX groups, ingest them, summarize and map them."""
     from tiepoint.demo import run_demo
