@@ -29,7 +29,7 @@ def _lonlat_outline(cube) -> shapely.Polygon:
 
 def test_demo_renders_ingests_summarizes_and_maps(tmp_path):
     out = tmp_path / "demo"
-    args = ["demo", "--out", str(out), "--scale", "0.12", "--full-scale", "0.03", "--workers", "1"]
+    args = ["demo", "--out", str(out), "--scale", "0.12", "--full-scale", "0.03", "--workers", "2"]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     summary = json.loads((out / "summary.json").read_text())
