@@ -70,8 +70,9 @@ def extract(image: Any, config: FeaturesConfig | dict[str, Any] | str | None = N
     Returns
     -------
     Keypoints
-        In full-image pixel coordinates (OpenCV convention), strongest response first. An image with
-        no valid pixel, no texture, or smaller than 2 x 2 gives zero keypoints.
+        In full-image pixel coordinates (OpenCV convention), tile by tile (row-major) in detector
+        order; with a feature cap (``nfeatures``/``max_points``) the strongest of the whole image are
+        kept. An image with no valid pixel, no texture, or smaller than 2 x 2 gives zero keypoints.
 
     Raises
     ------
@@ -110,29 +111,34 @@ def _extract(source: ImageSource, config: FeaturesConfig, extractor: Extractor) 
         raise FeatureError(
             f"{config.extractor} extraction failed: {type(exc).__name__}: {exc}", name
         ) from exc
-    order = np.argsort(-np.concatenate([p.response for p in parts]), kind="stable")
-    if extractor.max_features:
-        order = order[: extractor.max_features]
-    return _merge(parts, order)
+    responses = np.concatenate([p.response for p in parts])
+    if extractor.max_features and len(responses) > extractor.max_features:
+        strongest = np.argsort(-responses, kind="stable")[: extractor.max_features]
+        keep = np.zeros(len(responses), bool)
+        keep[strongest] = True
+    else:
+        keep = np.ones(len(responses), bool)
+    return _merge(parts, keep)
 
 
-def _merge(parts: list[Keypoints], order: np.ndarray) -> Keypoints:
-    """Rows ``order`` of the concatenated ``parts``, filled part by part while ``parts`` is emptied,
-    so the merge needs little more memory than the keypoints themselves (a big image has millions)."""
-    total = sum(len(p) for p in parts)
-    rank = np.full(total, -1, np.int64)
-    rank[order] = np.arange(len(order))
+def _merge(parts: list[Keypoints], keep: np.ndarray) -> Keypoints:
+    """The rows of the concatenated ``parts`` where ``keep``, in order, filled part by part while
+    ``parts`` is emptied: the output is written front to back and each part is freed once copied, so
+    the merge needs little more memory than the keypoints themselves (a big image has millions)."""
+    total = int(keep.sum())
     first = parts[0]
     out = {
-        name: np.empty((len(order), *getattr(first, name).shape[1:]), getattr(first, name).dtype)
+        name: np.empty((total, *getattr(first, name).shape[1:]), getattr(first, name).dtype)
         for name in ("x", "y", "response", "size", "angle", "octave", "descriptors")
     }
-    offset = 0
+    read = write = 0
     while parts:
         part = parts.pop(0)
-        where = rank[offset : offset + len(part)]
-        keep = where >= 0
+        mine = keep[read : read + len(part)]
+        count = int(mine.sum())
         for name, array in out.items():
-            array[where[keep]] = getattr(part, name)[keep]
-        offset += len(part)
+            array[write : write + count] = getattr(part, name)[mine]
+        read += len(part)
+        write += count
+        del part
     return Keypoints(**out, extractor=first.extractor, params=dict(first.params))
