@@ -9,8 +9,8 @@ import numpy as np
 import pvl
 import pytest
 import rasterio
+from io_samples import random_valid
 
-from tests.io.conftest import random_valid
 from tiepoint.errors import ImageError
 from tiepoint.io import CubeWriter, open_image, write_cube
 from tiepoint.io.special_pixels import HIS, HRS, LIS, LRS, NULL, PIXEL_TYPES, VALID
