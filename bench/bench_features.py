@@ -9,9 +9,10 @@ Modes (baseline: tiled, 1 process, measured in the same run):
   tiled-2p      two processes each extracting the cube at once (as two dispatcher workers would)
   crop whole    a crop small enough for whole-image SIFT (whole 5000 x 20000 SIFT needs ~20 GB)
   crop tiled    the same crop, tiled
-  rss-50k       tiled extraction of a 5000 x 50000 cube: peak RSS (goal < 1.5 GB)
+  50k tiled     tiled extraction of a 5000 x 50000 cube: peak RSS (goal < 1.5 GB), per --tile-size
 
 Usage: .venv/bin/python bench/bench_features.py [--lines 20000] [--crop-lines 2000] [--rss-lines 50000]
+       [--tile-size 2048 1536] [--rss-only]
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import argparse
 import multiprocessing as mp
 import resource
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -68,8 +70,36 @@ class _TimedDetector:
             self.seconds += time.perf_counter() - t0
 
 
+class _AnonPeak:
+    """Samples /proc/self/status RssAnon (private memory, not the cube's file pages mapped by the
+    memmap reader, which the kernel can drop at any time) every 20 ms in a thread; ``peak`` in MiB."""
+
+    def __init__(self) -> None:
+        self.peak = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.02):
+            self.sample()
+
+    def sample(self) -> None:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    self.peak = max(self.peak, int(line.split()[1]) / 1024)
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        self.sample()
+        return self.peak
+
+
 def _worker(cube: str, lines: int | None, config: dict[str, Any], threads: int, queue: Any) -> None:
     cv2.setNumThreads(threads)
+    anon = _AnonPeak()
     import tiepoint.features.extraction as extract_module
     from tiepoint.features import ArrayImage, extract
     from tiepoint.features.extractors import load_extractor
@@ -92,7 +122,7 @@ def _worker(cube: str, lines: int | None, config: dict[str, Any], threads: int, 
         pixels = source.shape[0] * source.shape[1]
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
     queue.put({"seconds": seconds, "pixels": pixels, "keypoints": len(kps), "rss_mib": rss,
-               "cv_seconds": sum(t.seconds for t in timers)})  # fmt: skip
+               "anon_mib": anon.stop(), "cv_seconds": sum(t.seconds for t in timers)})  # fmt: skip
 
 
 def run(
@@ -121,6 +151,7 @@ def run(
         "kp_s": keypoints / max(r["seconds"] for r in results),
         "keypoints": keypoints / processes,
         "rss_mib": max(r["rss_mib"] for r in results),
+        "anon_mib": max(r["anon_mib"] for r in results),
         "outside_cv": 1.0 - sum(r["cv_seconds"] for r in results) / busy,
     }
 
@@ -132,38 +163,45 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=20000)
     parser.add_argument("--crop-lines", type=int, default=2000)
     parser.add_argument("--rss-lines", type=int, default=50000, help="0 to skip the 5000 x 50000 RSS run")
+    parser.add_argument("--tile-size", type=int, nargs="+", default=[2048], help="tile sizes of the RSS run")
+    parser.add_argument("--rss-only", action="store_true", help="only the RSS run(s)")
     parser.add_argument("--workdir", type=Path, default=None)
     args = parser.parse_args()
 
     tiled = {"extractor": "sift", "tile_threshold": 1, "tile_size": 2048, "tile_overlap": 64}
     whole = {**tiled, "tile_threshold": 10**12}
+    rows = []
     with tempfile.TemporaryDirectory(dir=args.workdir) as tmp:
-        t0 = time.perf_counter()
-        cube = make_cube(Path(tmp) / "bench.cub", args.lines)
-        print(
-            f"synthetic cube {SAMPLES} x {args.lines} SignedWord written in {time.perf_counter() - t0:.1f} s"
-        )
-        rows = [
-            ("tiled-1p", run(cube, tiled)),
-            ("tiled-2p", run(cube, tiled, processes=2)),
-            (f"crop {args.crop_lines} whole", run(cube, whole, lines=args.crop_lines)),
-            (f"crop {args.crop_lines} tiled", run(cube, tiled, lines=args.crop_lines)),
-        ]
+        if not args.rss_only:
+            t0 = time.perf_counter()
+            cube = make_cube(Path(tmp) / "bench.cub", args.lines)
+            print(f"synthetic cube {SAMPLES} x {args.lines} written in {time.perf_counter() - t0:.1f} s")
+            rows += [
+                ("tiled-1p", run(cube, tiled)),
+                ("tiled-2p", run(cube, tiled, processes=2)),
+                (f"crop {args.crop_lines} whole", run(cube, whole, lines=args.crop_lines)),
+                (f"crop {args.crop_lines} tiled", run(cube, tiled, lines=args.crop_lines)),
+            ]
+            cube.unlink()
         if args.rss_lines:
-            Path(cube).unlink()
             big = make_cube(Path(tmp) / "big.cub", args.rss_lines)
-            rows.append((f"rss-{args.rss_lines // 1000}k tiled", run(big, tiled)))
+            for size in args.tile_size:
+                rows.append(
+                    (f"{args.rss_lines // 1000}k tiled {size}", run(big, {**tiled, "tile_size": size}))
+                )
     base = rows[0][1]["mpx_s"]
-    head = (
-        f"{'mode':<22}{'s':>8}{'MP/s':>8}{'kp/s':>10}{'kp':>10}{'x base':>8}{'RSS MiB':>9}{'outside cv':>11}"
-    )
-    print("\n" + head)
+    print(f"\n{'mode':<20}{'s':>7}{'MP/s':>7}{'kp/s':>8}{'kp':>9}{'x base':>7}", end="")
+    print(f"{'RSS MiB':>8}{'anon MiB':>9}{'non-cv':>7}")
     for name, r in rows:
         print(
-            f"{name:<22}{r['wall']:>8.1f}{r['mpx_s']:>8.2f}{r['kp_s']:>10.0f}{r['keypoints']:>10.0f}"
-            f"{r['mpx_s'] / base:>8.2f}{r['rss_mib']:>9.0f}{r['outside_cv']:>10.1%}"
+            f"{name:<20}{r['wall']:>7.1f}{r['mpx_s']:>7.2f}{r['kp_s']:>8.0f}{r['keypoints']:>9.0f}"
+            f"{r['mpx_s'] / base:>7.2f}{r['rss_mib']:>8.0f}{r['anon_mib']:>9.0f}{r['outside_cv']:>7.1%}"
         )
-    print("\nMP/s and kp/s of tiled-2p are aggregate (both processes); RSS is the largest process's peak.")
+    print(
+        "\nMP/s, kp/s of tiled-2p: aggregate of both processes (OpenCV one thread each). RSS: peak resident\n"
+        "set (ru_maxrss, includes the cube's file pages mapped by the memmap reader); anon: peak private\n"
+        "memory. non-cv: share of extraction time outside OpenCV's detectAndCompute."
+    )
 
 
 if __name__ == "__main__":
