@@ -82,11 +82,13 @@ def from_isd(path_or_dict: str | os.PathLike[str] | dict[str, Any]) -> CameraMod
     if name not in models:
         raise CameraError(f"not supported: {name} (name_model; supported: {', '.join(models)})", source)
     try:
-        return models[name].from_isd(isd, source)
+        model = models[name].from_isd(isd, source)
     except CameraError:
         raise
     except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as err:
         raise CameraError(f"malformed ISD for {name}: {type(err).__name__}: {err}", source) from None
+    model.source = source
+    return model
 
 
 def from_state(state: str | dict[str, Any]) -> CameraModel:

@@ -107,9 +107,12 @@ class CameraModel(ABC):
         Ellipsoid radii in metres.
     center_time : float
         Ephemeris time (s past J2000) of the image centre.
+    source : str or None
+        The ISD file (or image) the model was built from, for error messages; not part of the state.
     """
 
     model_name: ClassVar[str]
+    source: str | None = None
 
     def __init__(self, state: dict[str, Any]) -> None:
         self._state = state
