@@ -12,7 +12,7 @@ from scipy import ndimage
 
 from tiepoint.config import Config, FeaturesConfig
 from tiepoint.errors import FeatureError
-from tiepoint.features import extract, keypoint_path, main, read_keypoints, summarize, write_keypoints
+from tiepoint.features import confs, extract, keypoint_path, main, read_keypoints, summarize, write_keypoints
 from tiepoint.io import content_hash, open_image, write_cube
 
 
@@ -77,6 +77,10 @@ def test_main_writes_skips_and_redoes(tmp_path: Path) -> None:
     mark(path)
     main(cube, "sift-4k", overwrite=True)
     assert not marked(path)
+    mark(path)
+    main(cube, {**confs["sift-4k"], "edge_margin": 3})  # other settings: redone
+    assert not marked(path)
+    assert read_keypoints(path).attrs["settings"]["edge_margin"] == 3
     cube_with_null(cube, seed=9)  # new content, same name: redone
     assert read_keypoints(main(cube, "sift-4k")).attrs["content_hash"] == content_hash(cube)
 

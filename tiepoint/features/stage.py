@@ -1,7 +1,7 @@
 """The feature stage: image file in, keypoint file out (hloc's ``extract_features.main`` habit).
 
 ``main`` opens the image with :mod:`tiepoint.io`, skips it when an up-to-date keypoint file exists
-(same image content hash, extractor and parameters) unless ``overwrite``, extracts, optionally adds
+(same image content hash, extractor, parameters and settings) unless ``overwrite``, extracts, optionally adds
 ground coordinates from a camera, and writes the file atomically.
 """
 
@@ -41,8 +41,14 @@ def is_current(path: Path, content_hash: str, config: FeaturesConfig, need_groun
         attrs.get("content_hash") == content_hash
         and attrs.get("extractor") == config.extractor
         and attrs.get("params") == _json_roundtrip(params)
+        and attrs.get("settings") == _json_roundtrip(settings(config))
         and (has_ground or not need_ground or attrs.get("count") == 0)
     )
+
+
+def settings(config: FeaturesConfig) -> dict[str, Any]:
+    """The settings besides the extractor's parameters that change which keypoints are found."""
+    return config.model_dump(exclude={"extractor", "params"})
 
 
 def _json_roundtrip(params: dict[str, Any]) -> dict[str, Any]:
@@ -96,7 +102,10 @@ def main(
     with open_image(image_path) as image:
         keypoints = extract(image, features)
     ground_arrays = ground(keypoints) if ground is not None and len(keypoints) else None
-    return write_keypoints(path, keypoints, image_path=image_path, content_hash=digest, ground=ground_arrays)
+    return write_keypoints(
+        path, keypoints, image_path=image_path, content_hash=digest, ground=ground_arrays,
+        settings=settings(features),
+    )  # fmt: skip
 
 
 def summarize(path: str | os.PathLike[str], keypoints: Keypoints | None = None) -> KeypointSummary:

@@ -10,6 +10,7 @@ Layout (``format_version`` 1)
 ::
 
     /                         attrs: format_version (int), extractor (str), params (JSON str),
+                                     settings (JSON str: stretch/tiling/edge margin used),
                                      image_path (str, absolute), content_hash (str), count (int),
                                      descriptor_dtype (str), coordinates ("opencv"), created (ISO 8601
                                      UTC), tiepoint_version (str)
@@ -103,6 +104,7 @@ def write_keypoints(
     image_path: str | os.PathLike[str],
     content_hash: str,
     ground: dict[str, np.ndarray] | None = None,
+    settings: dict[str, Any] | None = None,
 ) -> Path:
     """Write an image's keypoints atomically (temporary file in the same folder, then rename).
 
@@ -117,6 +119,8 @@ def write_keypoints(
         The image content hash (``tiepoint.io.content_hash``), to tell a stale file.
     ground : dict of arrays, optional
         Any of ``x, y, z`` (body-fixed m) and ``lat, lon`` (degrees), one value per keypoint.
+    settings : dict, optional
+        The other extraction settings (stretch, tiling, edge margin), stored as JSON in ``settings``.
 
     Returns
     -------
@@ -141,7 +145,7 @@ def write_keypoints(
     os.close(fd)
     try:
         with h5py.File(tmp, "w") as h5:
-            _write(h5, keypoints, ground, image_path, content_hash)
+            _write(h5, keypoints, ground, image_path, content_hash, settings or {})
         with open(tmp, "rb") as handle:  # data on disk before the rename makes it visible
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -159,6 +163,7 @@ def _write(
     ground: dict[str, np.ndarray] | None,
     image_path: str | os.PathLike[str],
     content_hash: str,
+    settings: dict[str, Any],
 ) -> None:
     from tiepoint import __version__
 
@@ -173,6 +178,7 @@ def _write(
     attrs = h5.attrs
     attrs["extractor"] = keypoints.extractor
     attrs["params"] = json.dumps(keypoints.params, sort_keys=True, default=str)
+    attrs["settings"] = json.dumps(settings, sort_keys=True, default=str)
     attrs["image_path"] = str(Path(image_path).absolute())
     attrs["content_hash"] = str(content_hash)
     attrs["count"] = len(keypoints)
@@ -210,7 +216,8 @@ def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], bool]:
     try:
         with h5py.File(path, "r") as h5:
             attrs = _attrs(h5, path)
-            attrs["params"] = json.loads(attrs.get("params", "{}"))
+            for key in ("params", "settings"):
+                attrs[key] = json.loads(attrs.get(key, "{}"))
             return attrs, "ground" in h5
     except FeatureError:
         raise
@@ -257,7 +264,8 @@ def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
     except (OSError, KeyError, ValueError) as exc:
         raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
     try:
-        attrs["params"] = json.loads(attrs.get("params", "{}"))
+        for key in ("params", "settings"):
+            attrs[key] = json.loads(attrs.get(key, "{}"))
         keypoints = Keypoints(**arrays, descriptors=descriptors, extractor=str(attrs["extractor"]),
                               params=attrs["params"])  # fmt: skip
     except (KeyError, ValueError) as exc:
