@@ -4,7 +4,7 @@ Runs on a GeoPackage file and on PostGIS (a throwaway server started like the te
 ``$TIEPOINT_TEST_DATABASE_URL``). The baseline, measured in the same run, is an exact shapely scan
 over all footprints held in memory (no index, no database). Goal: <= 100 ms per query on both.
 
-Usage: ``python bench/bench_db.py [--n 100000] [--queries 200] [--backends sqlite,postgres]``
+Usage: ``python bench/bench_db.py [--n 100000] [--queries 200] [--backends sqlite,sqlite-wal,postgres]``
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def main() -> int:
     parser.add_argument("--n", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--batch", type=int, default=1000, help="records per write_images transaction")
-    parser.add_argument("--backends", default="sqlite,postgres")
+    parser.add_argument("--backends", default="sqlite,postgres", help="of sqlite, sqlite-wal, postgres")
     args = parser.parse_args()
 
     polys = footprints(args.n)
@@ -146,6 +146,8 @@ def main() -> int:
             server = None
             if backend == "sqlite":
                 url = f"sqlite:///{Path(tmp) / 'bench.gpkg'}"
+            elif backend == "sqlite-wal":  # local-disk tuning: WAL journal, fsync at checkpoints only
+                url = f"sqlite:///{Path(tmp) / 'bench-wal.gpkg'}?journal_mode=wal&synchronous=normal"
             else:
                 from pg_server import server_for_tests
 
