@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -18,6 +19,7 @@ from tcp_proxy import TcpProxy
 
 from tiepoint.db import Database, Image, Job, JobAttempt
 from tiepoint.dispatch import ImageAdder
+from tiepoint.dispatch.adder import owner_is_alive
 
 HERE = Path(__file__).resolve().parent
 
@@ -158,3 +160,25 @@ def test_close_with_jobs_running_leaves_a_consistent_ledger(tmp_path, gpkg_url, 
         history = again.inspect(imgs[0])
     assert status == {str(p.resolve()): True for p in imgs}  # cancellations are not failures
     assert [a["error_type"] for a in history] == ["Cancelled", None]
+
+
+def test_a_second_adder_does_not_take_over_live_jobs(tmp_path, gpkg_url, dask_client):
+    imgs = [dj.write_tiny_image(tmp_path / f"l{i}.json", i, 0, sleep=1.0) for i in range(2)]
+    cfg = dj.adder_config(gpkg_url)
+    with ImageAdder(cfg, job=dj.tiny_job, client=dask_client) as first:
+        first.add_images(imgs)
+        with ImageAdder(cfg, job=dj.tiny_job, client=dask_client) as second:
+            assert second.n_jobs == 0  # the first dispatcher is alive: nothing to resume
+        assert first.wait(timeout=60)
+    assert [dj.runs(p) for p in imgs] == [1, 1]
+
+
+def test_owner_tags():
+    host = socket.gethostname()
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    assert owner_is_alive(f"dispatcher:{host}:{os.getppid()}:abc")  # a live process
+    assert not owner_is_alive(f"dispatcher:{host}:{dead.pid}:abc")  # a process that has exited
+    assert not owner_is_alive(f"dispatcher:{host}:{os.getpid()}:not-an-adder-here")
+    assert owner_is_alive("dispatcher:some-other-host:1:abc")  # cannot tell: presumed alive
+    assert not owner_is_alive("tcp://127.0.0.1:1234")  # a finished attempt's worker, not a tag

@@ -28,21 +28,32 @@ SCHEDULER_SETTINGS: dict[str, Any] = {
 """Dask settings in force while the scheduler of a cluster we create is built."""
 
 
+def _worker_environ(threads: int) -> dict[str, Any]:
+    """Environment of spawned workers: native thread pools sized to the worker's threads, as Dask
+    does for OpenMP/MKL/OpenBLAS, and for OpenCV too (SIFT would otherwise use every core in each
+    worker and workers would compete)."""
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
+    for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
+        environ[key] = threads
+    return {"distributed.nanny.pre-spawn-environ": environ}
+
+
 def _local_cluster(cfg: ClusterConfig) -> Any:
     from distributed import LocalCluster
 
-    return LocalCluster(
-        n_workers=cfg.workers or os.cpu_count() or 1,
-        threads_per_worker=cfg.threads_per_worker,
-        processes=True,
-        host=cfg.host,
-        scheduler_port=0,
-        # the scheduler's HTTP server (dashboard when enabled, health/metrics) on a free port
-        dashboard_address=f"{cfg.host}:0",
-        scheduler_kwargs={"dashboard": cfg.dashboard},
-        memory_limit=cfg.memory_limit,
-        silence_logs=logging.ERROR,
-    )
+    with dask.config.set(_worker_environ(cfg.threads_per_worker)):
+        return LocalCluster(
+            n_workers=cfg.workers or os.cpu_count() or 1,
+            threads_per_worker=cfg.threads_per_worker,
+            processes=True,
+            host=cfg.host,
+            scheduler_port=0,
+            # the scheduler's HTTP server (dashboard when enabled, health/metrics) on a free port
+            dashboard_address=f"{cfg.host}:0",
+            scheduler_kwargs={"dashboard": cfg.dashboard},
+            memory_limit=cfg.memory_limit,
+            silence_logs=logging.ERROR,
+        )
 
 
 def _slurm_cluster(cfg: ClusterConfig) -> Any:
