@@ -245,7 +245,7 @@ class Database:
         writes are committed. Geometry columns come back in the backend's own encoding
         (GeoPackage blobs on SQLite, hex EWKB on PostGIS).
         """
-        with translated("executing SQL", self.url), self._write_engine.begin() as conn:
+        with translated("executing SQL", self.url), self.engine.begin() as conn:  # SQLite: deferred BEGIN
             if params is not None and not isinstance(params, Mapping):
                 params = list(params)
             result = conn.execute(text(sql), params)
