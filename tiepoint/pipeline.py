@@ -44,7 +44,7 @@ def _product_id(label: Any) -> str | None:
 
 
 def ingest_image(
-    path: str | os.PathLike[str], config: Config | dict[str, Any] | str | None = None
+    path: str | os.PathLike[str], config: Config | dict[str, Any] | str | None = None, *, force: bool = False
 ) -> ImageRecord:
     """Run the ingest pipeline on one image.
 
@@ -55,6 +55,9 @@ def ingest_image(
         :func:`tiepoint.camera.find_camera` finds (sidecar ``<stem>.json`` ISD, or a CSMState blob).
     config : Config, dict, path or None
         The configuration; ``features``, ``footprint`` and ``output.keypoint_dir`` are used.
+    force : bool
+        Extract keypoints again even if an up-to-date keypoint file exists (same image content,
+        extractor and settings); otherwise that file is reused.
 
     Returns
     -------
@@ -94,7 +97,7 @@ def ingest_image(
     def ground(kps: Any) -> dict[str, Any]:
         return keypoint_ground(camera, kps.y, kps.x, lon_domain=lon_domain, pixel_origin="center")
 
-    kp_file = features.main(image_path, cfg, ground=ground)
+    kp_file = features.main(image_path, cfg, overwrite=force, ground=ground)
     t4 = time.perf_counter()
     summary = features.summarize(kp_file)
     t5 = time.perf_counter()

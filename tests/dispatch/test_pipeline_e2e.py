@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -57,3 +58,25 @@ def test_ingest_batch_end_to_end(tmp_path, db_url, cube_batch, dask_client):
         inside = shapely.covers(image.footprint.buffer(1e-6), pts)
         assert np.mean(inside) > 0.99
         assert image.footprint_xyz is not None
+
+
+def test_force_extracts_again_and_workers_never_touch_the_database(tmp_path, cube_batch, dask_client):
+    cube = cube_batch[0][0]
+    cfg = {"database": {"url": f"sqlite:///{tmp_path / 'f.gpkg'}"}, "output": {"keypoint_dir": str(tmp_path)}}
+    h5 = tmp_path / f"{cube.stem}.h5"
+    with ImageAdder(cfg, client=dask_client) as ia:
+        ia.add_image(cube)
+        assert ia.wait(timeout=60)
+        first = h5.stat().st_mtime_ns
+        Database(cfg["database"]["url"]).delete_image(str(cube))  # not ingested any more ...
+        ia.add_image(cube)
+        assert ia.wait(timeout=60)
+        assert h5.stat().st_mtime_ns == first  # ... but its up-to-date keypoint file is reused
+        ia.add_image(cube, force=True)
+        assert ia.wait(timeout=60)
+        assert h5.stat().st_mtime_ns > first  # force: extracted again
+        assert ia.job_status == {str(cube): True}
+    imported = dask_client.run(
+        lambda: sorted(m for m in sys.modules if m.startswith(("tiepoint.db", "sqlalchemy")))
+    )
+    assert all(mods == [] for mods in imported.values()), imported

@@ -25,7 +25,7 @@ from typing import Any
 
 from tiepoint.config import Config, load_config
 from tiepoint.db import Database, DatabaseUnavailableError
-from tiepoint.dispatch.attempt import AttemptOutcome, outcome_from_exception, run_attempt
+from tiepoint.dispatch.attempt import AttemptOutcome, accepts_force, outcome_from_exception, run_attempt
 from tiepoint.dispatch.cluster import dashboard_link, start_cluster
 from tiepoint.dispatch.ledger import LOST, SUCCEEDED, JobRef, Ledger
 from tiepoint.dispatch.paths import expand_images
@@ -86,7 +86,8 @@ class ImageAdder:
         ``$TIEPOINT_CONFIG``, then ``./tiepoint.yml``, then the defaults.
     job : callable, optional
         ``job(path, config) -> ImageRecord``, run on the workers; default
-        :func:`tiepoint.pipeline.ingest_image`. It must be importable by the workers.
+        :func:`tiepoint.pipeline.ingest_image`. It must be importable by the workers. If it takes a
+        ``force`` keyword, forced jobs get ``force=True``.
     client : distributed.Client, optional
         Use this client instead of starting the configured cluster (it is not closed by
         :meth:`close`).
@@ -115,6 +116,7 @@ class ImageAdder:
         self.config = load_config(config)
         self._job = job if job is not None else _default_job()
         self._config_json = self.config.model_dump_json()
+        self._job_takes_force = accepts_force(self._job)
         self.db = Database(self.config.database.url, self.config.database.body)
         self.ledger = Ledger(self.db)
         self.spool = Spool(spool_dir or default_spool_dir(self.config.database.url))
@@ -431,6 +433,7 @@ class ImageAdder:
             [self._job] * n,
             [j.path for j in jobs],
             [self._config_json] * n,
+            [j.force and self._job_takes_force for j in jobs],
             key=keys,
             pure=False,
         )

@@ -9,6 +9,7 @@ dispatcher then builds one with :func:`outcome_from_lost_worker`.
 from __future__ import annotations
 
 import functools
+import inspect
 import io
 import logging
 import socket
@@ -66,8 +67,16 @@ def _config_from_json(text: str) -> Any:
     return Config.model_validate_json(text)
 
 
-def run_attempt(job: Callable[..., Any], path: str, config: Any) -> AttemptOutcome:
-    """Run ``job(path, config)`` and describe how it went.
+def accepts_force(job: Callable[..., Any]) -> bool:
+    """Whether *job* takes a ``force`` keyword (then forced jobs redo cached work, e.g. keypoints)."""
+    try:
+        return "force" in inspect.signature(job).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def run_attempt(job: Callable[..., Any], path: str, config: Any, force: bool = False) -> AttemptOutcome:
+    """Run ``job(path, config)`` (with ``force=True`` when asked) and describe how it went.
 
     Parameters
     ----------
@@ -78,6 +87,8 @@ def run_attempt(job: Callable[..., Any], path: str, config: Any) -> AttemptOutco
     config : Config or str
         The configuration passed through to the job; a JSON string (as the dispatcher sends it, to
         keep each task small) is parsed once per worker process.
+    force : bool
+        Pass ``force=True`` to the job (only for jobs that accept it).
 
     Returns
     -------
@@ -100,7 +111,7 @@ def run_attempt(job: Callable[..., Any], path: str, config: Any) -> AttemptOutco
     outcome = AttemptOutcome(ok=False, host=socket.gethostname(), worker=_worker_address())
     outcome.started = datetime.now(UTC)
     try:
-        outcome.result = job(path, config)
+        outcome.result = job(path, config, force=True) if force else job(path, config)
         outcome.ok = True
     except Exception as exc:
         outcome.error_type = type(exc).__name__
