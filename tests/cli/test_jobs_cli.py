@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import yaml
 from pydantic import BaseModel
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tiepoint.cli.main import app
 from tiepoint.config import Config, load_config
-from tiepoint.db import Database
+from tiepoint.db import Database, Job, JobAttempt
 from tiepoint.synthetic import synthesize
 
 runner = CliRunner()
@@ -108,3 +113,45 @@ def test_config_errors_name_the_key(tmp_path):
     assert "cluster.kind" in result.output
     result = runner.invoke(app, ["add", str(tmp_path), "-c", str(tmp_path / "missing.yml")])
     assert result.exit_code == 1 and "does not exist" in result.output
+
+
+def test_ctrl_c_during_add_leaves_a_consistent_ledger(workspace, tmp_path):
+    cubes = workspace[2]
+    batch = tmp_path / "batch"
+    batch.mkdir()
+    for i in range(30):  # copies of one small cube with its ISD: a batch that takes a few seconds
+        shutil.copy(cubes[0], batch / f"copy{i:02d}.cub")
+        shutil.copy(cubes[0].with_suffix(".json"), batch / f"copy{i:02d}.json")
+    config = tmp_path / "tiepoint.yml"
+    url = f"sqlite:///{tmp_path / 'ctrlc.gpkg'}"
+    config.write_text(
+        yaml.safe_dump({"database": {"url": url}, "cluster": {"workers": 1, "dashboard": False}})
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tiepoint.cli.main", "add", str(batch), "-c", str(config)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in proc.stdout:
+        if "images queued" in line:
+            break
+    db = Database(url)
+    end = time.monotonic() + 60
+    while not db.ingested_paths() and time.monotonic() < end:  # interrupt once a first image is in
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    with db.session() as s:
+        jobs = dict(s.execute(select(Job.path, Job.state)).all())
+        running = s.execute(select(func.count()).where(JobAttempt.state == "running")).scalar_one()
+    assert len(jobs) == 30 and running == 0
+    done = {p for p, state in jobs.items() if state == "succeeded"}
+    assert set(jobs.values()) <= {"succeeded", "queued"} and 0 < len(done) < 30
+    assert db.ingested_paths() == done
+    # the next `add` resumes the rest
+    result = runner.invoke(app, ["add", str(batch), "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert len(db.ingested_paths()) == 30
