@@ -135,7 +135,11 @@ class ImageAdder:
         self._cluster = None
         self._own_client = client is None
         if client is None:
-            self._client, self._cluster = start_cluster(self.config.cluster)
+            try:
+                self._client, self._cluster = start_cluster(self.config.cluster)
+            except BaseException:
+                self.db.close()
+                raise
         _LIVE_OWNERS.add(self.owner)
         self._thread = threading.Thread(
             target=self._loop, name=f"tiepoint-dispatcher-{self._token}", daemon=True
@@ -322,11 +326,12 @@ class ImageAdder:
         if self._thread.is_alive():
             try:
                 self._call(self._shutdown)
-            except TiepointError as exc:  # the database is unavailable: the ledger resumes later
+            except Exception as exc:  # e.g. the database is unavailable: a later adder resumes
                 logger.warning("closing without updating the job ledger: %s", exc)
             self._queue.put(("stop",))
             self._thread.join(timeout=30)
         _LIVE_OWNERS.discard(self.owner)
+        self.db.close()
         if self._own_client:
             try:
                 self._client.close()
