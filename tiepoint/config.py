@@ -24,12 +24,16 @@ class _Section(BaseModel):
 
 
 class BodyConfig(_Section):
-    """The target body's reference ellipsoid (metres); Mars IAU 2015 (IAU code 49900) by default."""
+    """The target body's reference ellipsoid (metres) and its SRID.
+
+    The default is Mars, IAU_2015:49902 ("Mars (2015) / Ocentric": the IAU ellipsoid with planetocentric
+    latitude, which is what tiepoint computes). IAU_2015:49900 is the Mars sphere (semiminor = semimajor).
+    """
 
     name: str = "Mars"
     semimajor: float = Field(3396190.0, gt=0)
     semiminor: float = Field(3376200.0, gt=0)
-    srid: int = 49900
+    srid: int = 49902
 
 
 class DatabaseConfig(_Section):

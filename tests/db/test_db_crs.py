@@ -8,7 +8,7 @@ from tiepoint.config import BodyConfig
 from tiepoint.db import Database
 
 SPHERE = BodyConfig(name="Mars", semimajor=3396190.0, semiminor=3396190.0, srid=49900)
-ELLIPSOID = BodyConfig()  # 49900 with b = 3376200 m: not the IAU 49900 sphere
+ELLIPSOID = BodyConfig(srid=49900)  # b = 3376200 m under the code of the IAU 49900 sphere
 
 
 def _srs_row(db: Database, srid: int) -> tuple[str, str]:
@@ -36,3 +36,14 @@ def test_configured_radii_win_without_claiming_the_code(db_url: str) -> None:
     assert crs.is_geographic
     assert crs.ellipsoid.semi_major_metre == 3396190.0
     assert abs(crs.ellipsoid.semi_minor_metre - 3376200.0) < 1e-6
+
+
+def test_default_body_is_the_official_planetocentric_mars_ellipsoid(db_url: str) -> None:
+    body = BodyConfig()
+    with Database(db_url, body=body) as db:
+        org, wkt = _srs_row(db, body.srid)
+    crs = pyproj.CRS.from_wkt(wkt)
+    assert org == "IAU_2015"
+    assert crs.equals(pyproj.CRS.from_authority("IAU_2015", body.srid))
+    assert (crs.ellipsoid.semi_major_metre, crs.ellipsoid.semi_minor_metre) == (3396190.0, 3376200.0)
+    assert "planetocentric" in crs.coordinate_system.axis_list[0].name.lower()

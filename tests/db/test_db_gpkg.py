@@ -15,6 +15,7 @@ import shapely
 from dbtest_records import make_record, random_quads
 from shapely.geometry import box
 
+from tiepoint.config import BodyConfig
 from tiepoint.db import Database
 
 # Spec (OGC 12-128r18) table definitions: column name -> declared type.
@@ -70,6 +71,9 @@ def gpkg(tmp_path: Path) -> Path:
     return path
 
 
+SRID = BodyConfig().srid
+
+
 def _footprints(conn: sqlite3.Connection) -> dict[int, bytes]:
     return dict(conn.execute("SELECT id, footprint FROM images"))
 
@@ -87,9 +91,9 @@ def test_header_tables_and_crs(gpkg: Path) -> None:
         row[0]: row[1:]
         for row in conn.execute("SELECT srs_id, organization, definition FROM gpkg_spatial_ref_sys")
     }
-    assert {-1, 0, 4326, 49900} <= set(srs)
-    crs = pyproj.CRS.from_wkt(srs[49900][1])
-    assert crs.is_geographic
+    assert {-1, 0, 4326, SRID} <= set(srs)
+    crs = pyproj.CRS.from_wkt(srs[SRID][1])
+    assert crs.equals(pyproj.CRS.from_authority("IAU_2015", SRID))  # planetocentric lat, lon east
     assert crs.ellipsoid.semi_major_metre == 3396190.0
     assert crs.ellipsoid.semi_minor_metre == pytest.approx(3376200.0, abs=1e-6)
     assert pyproj.CRS.from_wkt(srs[4326][1]).equals(pyproj.CRS.from_epsg(4326))
@@ -98,10 +102,10 @@ def test_header_tables_and_crs(gpkg: Path) -> None:
         "SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'images'"
     ).fetchone() == (
         "features",
-        49900,
+        SRID,
     )
     assert conn.execute("SELECT * FROM gpkg_geometry_columns").fetchall() == [
-        ("images", "footprint", "MULTIPOLYGON", 49900, 0, 0)
+        ("images", "footprint", "MULTIPOLYGON", SRID, 0, 0)
     ]
     declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(images)")}
     assert declared["footprint"] == "MULTIPOLYGON"
@@ -129,7 +133,7 @@ def test_geometry_blobs_follow_the_spec(gpkg: Path) -> None:
     conn = sqlite3.connect(gpkg)
     for blob in _footprints(conn).values():
         magic, version, flags, srs_id = struct.unpack("<2sBBi", blob[:8])
-        assert (magic, version, srs_id) == (b"GP", 0, 49900)
+        assert (magic, version, srs_id) == (b"GP", 0, SRID)
         assert flags & 1 == 1  # little-endian header
         assert (flags >> 1) & 0b111 == 1  # envelope [minx, maxx, miny, maxy]
         assert not flags & 0b110000  # not empty, standard (not extended) geometry

@@ -10,7 +10,8 @@ From Python::
         db.execute_sql("SELECT name FROM images WHERE lines > :n", {"n": 1000})
 
 From SQL: tables ``images`` (geometry column ``footprint``, lon 0-360 east / planetocentric lat
-in degrees, SRID = the body's, 49900 for Mars), ``cameras``, ``keypoints``, ``jobs``,
+in degrees, SRID = the body's: 49902, the IAU 2015 Mars ellipsoid, planetocentric), ``cameras``,
+``keypoints``, ``jobs``,
 ``job_attempts``. From QGIS: open the ``.gpkg`` file (layer ``images``) or add the PostGIS table.
 """
 

@@ -55,17 +55,22 @@ def _official(srid: int, a: float, b: float) -> BodyCRS | None:
     except CRSError:
         return None
     ell = crs.ellipsoid
-    if not crs.is_geographic or ell is None:
+    planetocentric = crs.type_name == "Geodetic CRS" and not crs.is_geographic  # spherical CS
+    if ell is None or not (crs.is_geographic or planetocentric):
         return None
     same_a = math.isclose(ell.semi_major_metre, a, rel_tol=1e-12)
     if not (same_a and math.isclose(ell.semi_minor_metre, b, rel_tol=1e-9)):
         return None
-    wkt = crs.to_wkt(WktVersion.WKT1_GDAL)
+    # WKT1 cannot say "planetocentric latitude" (IAU_2015:49902): use WKT2 there, which GDAL reads too.
+    wkt = crs.to_wkt(WktVersion.WKT2_2019 if planetocentric else WktVersion.WKT1_GDAL)
     if not wkt:
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # "PROJ strings lose information": known
-        proj4 = crs.to_proj4()
+        try:
+            proj4 = crs.to_proj4()
+        except CRSError:  # planetocentric CRSs have no PROJ string; PostGIS uses auth_name:auth_srid
+            proj4 = f"+proj=longlat +a={a:.17g} +b={b:.17g} +no_defs +type=crs"
     return BodyCRS(IAU_AUTHORITY, crs.name, wkt, proj4)
 
 

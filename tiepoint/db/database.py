@@ -38,7 +38,7 @@ class Database:
         SQLite URLs accept ``?timeout=<s>`` (lock wait, default 30 s), ``?journal_mode=wal`` and
         ``?synchronous=normal`` (much faster one-row commits on a local disk; not for NFS/Lustre).
     body : BodyConfig, optional
-        The target body. A new database is created for it (default: Mars, IAU 2015 49900); an
+        The target body. A new database is created for it (default: Mars, IAU_2015:49902); an
         existing one must have been created for the same body.
 
     Raises
