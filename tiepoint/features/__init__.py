@@ -4,10 +4,13 @@ Public API::
 
     extract(image, config=None) -> Keypoints          # stretch, mask no-data, whole or tiled
     keypoint_path(image_path, keypoint_dir=None) -> Path
-    write_keypoints(path, keypoints, *, image_path, content_hash, ground=None) -> Path
+    write_keypoints(path, keypoints, *, image_path, content_hash, ground=None, settings=None) -> Path
     read_keypoints(path) -> KeypointFile              # unpacks as (keypoints, ground, attrs)
+    read_header(path) -> (attrs, has_ground)          # no arrays; read_positions(path) -> (x, y, attrs)
     to_camera_coords(x, y) -> (lines, samples)        # OpenCV -> USGSCSM image coordinates
-    main(image_path, config=None, keypoint_dir=None, *, overwrite=False, ground=None) -> Path
+    main(image_path, config=None, keypoint_dir=None, *, overwrite=False, ground=None,
+         content_hash=None) -> Path                   # the stage: skips up-to-date files
+    summarize(path) -> tiepoint.records.KeypointSummary
 
 Extractors are plug-ins in :mod:`tiepoint.features.extractors` (``sift`` default, ``orb``, ``akaze``);
 named configurations are in :data:`confs`. Coordinate conventions: :mod:`tiepoint.features.keypoints`;
@@ -26,7 +29,9 @@ from tiepoint.features.store import (
     FORMAT_VERSION,
     KeypointFile,
     keypoint_path,
+    read_header,
     read_keypoints,
+    read_positions,
     write_keypoints,
 )
 
@@ -43,7 +48,9 @@ __all__ = [
     "keypoint_path",
     "load_extractor",
     "main",
+    "read_header",
     "read_keypoints",
+    "read_positions",
     "resolve_config",
     "summarize",
     "to_camera_coords",
