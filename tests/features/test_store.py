@@ -117,3 +117,20 @@ def test_unwritable_output_folder(kps, tmp_path: Path) -> None:
 def test_missing_folder_is_created(kps, tmp_path: Path) -> None:
     path = write_keypoints(tmp_path / "new" / "dir" / "a.h5", kps, image_path="a", content_hash="h")
     assert len(read_keypoints(path).keypoints) == len(kps)
+
+
+def test_header_and_positions_read_no_descriptors(kps, tmp_path: Path) -> None:
+    from tiepoint.features import read_header, read_positions
+
+    ground = {"lat": np.zeros(len(kps))}
+    with_ground = write_keypoints(tmp_path / "g.h5", kps, image_path="a", content_hash="h", ground=ground,
+                                  settings={"edge_margin": 8})  # fmt: skip
+    without = write_keypoints(tmp_path / "n.h5", kps, image_path="a", content_hash="h")
+    attrs, has_ground = read_header(with_ground)
+    assert has_ground and attrs["settings"] == {"edge_margin": 8} and attrs["params"] == kps.params
+    assert read_header(without)[1] is False and read_header(without)[0]["settings"] == {}
+    x, y, attrs = read_positions(without)
+    np.testing.assert_array_equal(x, kps.x)
+    np.testing.assert_array_equal(y, kps.y)
+    with pytest.raises(FeatureError, match="does not exist"):
+        read_header(tmp_path / "none.h5")
