@@ -6,7 +6,8 @@ behaviour keys read by :func:`tiny_job`:
 - ``"fail": "message"`` -- raise an ImageError every time (a corrupt image);
 - ``"kill_first": true`` -- SIGKILL the worker process on the first attempt (marker file beside it);
 - ``"fail_first": n`` -- raise on the first n attempts;
-- ``"sleep": s`` -- sleep s seconds first.
+- ``"sleep": s`` -- sleep s seconds first;
+- ``"bad_record": true`` -- return a record the database rejects (0 lines).
 
 Every run appends a line to ``<file>.runs`` so tests can count executions independently of the
 ledger.
@@ -73,7 +74,7 @@ def tiny_job(path: str, config: Any) -> ImageRecord:
     return ImageRecord(
         path=str(Path(path).resolve()),
         name=Path(path).stem,
-        lines=int(spec["lines"]),
+        lines=0 if spec.get("bad_record") else int(spec["lines"]),
         samples=int(spec["samples"]),
         bands=1,
         content_hash=hashlib.sha256(raw).hexdigest(),

@@ -73,3 +73,16 @@ def test_transient_failure_is_retried(tmp_path, gpkg_url, dask_client):
         assert ia.job_status == {str(img.resolve()): True}
     assert [a["state"] for a in attempts] == ["failed", "failed", "succeeded"]
     assert Database(gpkg_url).has_image(str(img.resolve()))
+
+
+def test_a_result_the_database_rejects_fails_only_its_job(tmp_path, gpkg_url, dask_client):
+    good = [dj.write_tiny_image(tmp_path / f"g{i}.json", i, 1, sleep=0.2) for i in range(3)]
+    bad = dj.write_tiny_image(tmp_path / "rejected.json", 9, 9, bad_record=True, sleep=0.2)
+    with ImageAdder(dj.adder_config(gpkg_url, maxfailures=1), job=dj.tiny_job, client=dask_client) as ia:
+        ia.add_images([*good, bad])
+        assert ia.wait(timeout=60)
+        failed = ia.failed_jobs
+        (attempt,) = ia.inspect(bad)
+    assert failed == [str(bad.resolve())]
+    assert "writing the result failed" in attempt["error_message"] and attempt["traceback"]
+    assert Database(gpkg_url).ingested_paths() == {str(p.resolve()) for p in good}

@@ -34,8 +34,9 @@ from tiepoint.errors import DatabaseError, ImageError, TiepointError
 
 logger = logging.getLogger(__name__)
 
-_WRITE_ERRORS = (DatabaseError, TiepointError, ValueError, TypeError, AttributeError)
-"""What writing a result may raise when the result itself is bad (not the database away)."""
+_WRITE_ERRORS = (Exception,)
+"""Writing a result that raises anything but DatabaseUnavailableError (re-raised first) means the
+result is bad: its attempt is recorded as failed with that error."""
 
 SPOOL_RETRY_SECONDS = 2.0
 """How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
