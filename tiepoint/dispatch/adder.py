@@ -519,6 +519,10 @@ class ImageAdder:
                 logger.warning("database unavailable, %d outcomes spooled: %s", len(items), exc)
                 self._spool_pending = True
                 self._last_spool_try = time.monotonic()
+            except Exception:  # an unexpected failure: keep the outcomes and retry later
+                logger.exception("recording %d outcomes failed; they are spooled", len(items))
+                self._spool_pending = True
+                self._last_spool_try = time.monotonic()
         for item in items:
             self.spool.put(item)
         return [None] * len(items)
@@ -578,6 +582,10 @@ class ImageAdder:
             except DatabaseUnavailableError:
                 pending = True
                 break
+            except Exception:  # keep it for a later try; the others may go through
+                logger.exception("spooled outcome %s could not be recorded", path)
+                pending = True
+                continue
             self.spool.remove(path)
             if rec is not None and rec.retry:
                 retry.append(rec.job)
