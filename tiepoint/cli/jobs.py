@@ -209,7 +209,7 @@ def inspect(
 ) -> None:
     """Show every attempt at ingesting one image: host, times, error, traceback, log."""
     try:
-        attempts = _ledger(config).attempts(str(path.absolute()))
+        attempts = _ledger(config).attempts(str(path.resolve()))
     except TiepointError as exc:
         raise _fail(exc) from None
     if not attempts:

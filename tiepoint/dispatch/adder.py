@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 import uuid
+from pathlib import Path
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -248,7 +249,7 @@ class ImageAdder:
             ``finished``, ``error`` (``"Type: message"`` or None), ``error_type``,
             ``error_message``, ``traceback``, ``log``.
         """
-        return self._call(self.ledger.attempts, str(os.path.abspath(os.fspath(path))))
+        return self._call(self.ledger.attempts, str(Path(path).resolve()))
 
     def rerun_failed(self) -> list[str]:
         """Queue again every path whose newest job failed, with ``maxfailures`` more attempts.
