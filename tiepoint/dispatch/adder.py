@@ -20,8 +20,8 @@ import threading
 import time
 import traceback
 import uuid
-from pathlib import Path
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from tiepoint.config import Config, load_config
