@@ -60,7 +60,7 @@ def test_dispatcher_killed_and_restarted_resumes(tmp_path, gpkg_url, dask_client
     folder = tmp_path / "imgs"
     folder.mkdir()
     fast = dj.write_tiny_image(folder / "a_fast.json", 1, 1)
-    slow = [dj.write_tiny_image(folder / f"b_slow{i}.json", 2 + i, 2, sleep=1.5) for i in range(2)]
+    slow = [dj.write_tiny_image(folder / f"b_slow{i}.json", 2 + i, 2, sleep=2.5) for i in range(2)]
     proc = subprocess.Popen(
         [sys.executable, HERE / "resume_script.py", gpkg_url, dask_client.scheduler.address, folder],
         stdout=subprocess.PIPE,
