@@ -82,7 +82,7 @@ class FeaturesConfig(_Section):
     params: dict[str, Any] = Field(default_factory=dict, description="extractor parameters")
     stretch_percentiles: tuple[float, float] = (0.5, 99.5)
     tile_threshold: int = Field(4096 * 4096, ge=1, description="pixels above which to tile")
-    tile_size: int = Field(2048, ge=64)
+    tile_size: int = Field(1024, ge=64)
     tile_overlap: int = Field(64, ge=0)
     edge_margin: int = Field(8, ge=0, description="no keypoint within this many px of no-data")
 
