@@ -203,7 +203,7 @@ class ImageAdder:
         """Queue every image of a directory, a glob pattern or a list; returns at once.
 
         Images already in the database are skipped unless *force*; so are images this adder is
-        already working on.
+        already working on (unless *force* and that job is not forced).
 
         Parameters
         ----------
@@ -413,21 +413,23 @@ class ImageAdder:
             logger.exception("dispatcher error in %s", getattr(fn, "__name__", fn))
 
     def _add(self, paths: list[str], force: bool) -> list[str]:
-        active = set(self._active_paths())
+        active = self._active_paths()
         if not force:
             done = set(self.db.ingested_paths())
             paths = [p for p in paths if p not in done]
-        paths = [p for p in paths if p not in active]
+        # a path already being worked on is not queued twice, unless forcing over a plain job
+        paths = [p for p in paths if p not in active or (force and not active[p])]
         if not paths:
             return []
         jobs = self.ledger.create(paths, force, self.config.cluster.maxfailures)
         self._submit(jobs)
         return [j.path for j in jobs]
 
-    def _active_paths(self) -> list[str]:
+    def _active_paths(self) -> dict[str, bool]:
+        """``{path: force}`` of the jobs this adder has on the cluster."""
         with self._cond:
             ids = {job_id for job_id, _, _ in self._futures.values()}
-            return [self._known[i] for i in ids]
+            return {self._known[i]: self._force[i] for i in ids}
 
     def _submit(self, jobs: list[JobRef]) -> None:
         if not jobs:
@@ -607,7 +609,8 @@ class ImageAdder:
         self._submit(rest)
 
     def _rerun_failed(self) -> list[str]:
-        jobs = [j for j in self.ledger.newest_failed() if j.path not in set(self._active_paths())]
+        active = self._active_paths()
+        jobs = [j for j in self.ledger.newest_failed() if j.path not in active]
         self.ledger.requeue(jobs, self.config.cluster.maxfailures)
         self._submit(jobs)
         return [j.path for j in jobs]
