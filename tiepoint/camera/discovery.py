@@ -55,7 +55,9 @@ def find_camera(image_path: str | os.PathLike[str]) -> CameraModel:
         reason = f"cannot read a CSMState blob ({err.message})"
     if not state:
         raise CameraError(f"no camera: no sidecar ISD {sidecar.name} beside the image and {reason}", path)
-    return _from_csm_state(state, path)
+    model = _from_csm_state(state, path)
+    model.source = str(path)
+    return model
 
 
 def _from_csm_state(state: str | bytes, path: Path) -> CameraModel:
