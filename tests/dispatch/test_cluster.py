@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import urllib.request
 
 import dispatch_jobs as dj
 import psutil
@@ -39,7 +40,10 @@ def test_two_adders_in_one_process_with_their_own_clusters(tmp_path):
         pids = {me.pid, *(p.pid for p in me.children(recursive=True))}
         sockets = _listening(pids)
         assert sockets and all(ip == "127.0.0.1" for ip, _ in sockets)
-        assert a.dashboard_link is None or a.dashboard_link.startswith("http://127.0.0.1:")
+        assert a.dashboard_link and a.dashboard_link.startswith("http://127.0.0.1:")
+        assert a.dashboard_link != b.dashboard_link
+        with urllib.request.urlopen(a.dashboard_link, timeout=20) as reply:  # served, on loopback
+            assert reply.status == 200
         assert "dashboard" in repr(a)
 
 
