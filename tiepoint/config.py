@@ -41,6 +41,11 @@ class DatabaseConfig(_Section):
 
     url: str = "sqlite:///tiepoint.gpkg"
     body: BodyConfig = Field(default_factory=BodyConfig)
+    spool_dir: str | None = Field(
+        None,
+        description="where results wait while the database is unavailable; default: beside the SQLite "
+        "file, or ~/.cache/tiepoint/spool for a server",
+    )
 
 
 class SlurmConfig(_Section):

@@ -103,7 +103,9 @@ def test_database_unavailable_when_results_arrive(tmp_path, postgres_url, dask_c
         ia.close()  # the dispatcher goes away with the outcomes only on disk
     assert len(list(spool.glob("*.pkl"))) == 3
     proxy.up()
-    with ImageAdder(dj.adder_config(proxied), job=dj.tiny_job, client=dask_client, spool_dir=spool) as ia2:
+    cfg = dj.adder_config(proxied)
+    cfg["database"]["spool_dir"] = str(spool)  # the same folder, from the configuration this time
+    with ImageAdder(cfg, job=dj.tiny_job, client=dask_client) as ia2:
         assert ia2.wait(timeout=30)
         status = ia2.job_status
         attempts = [ia2.inspect(p) for p in imgs]

@@ -94,8 +94,8 @@ class ImageAdder:
         Use this client instead of starting the configured cluster (it is not closed by
         :meth:`close`).
     spool_dir : path, optional
-        Where outcomes wait while the database is unavailable (default: see
-        :func:`~tiepoint.dispatch.spool.default_spool_dir`).
+        Where outcomes wait while the database is unavailable (default: ``database.spool_dir``
+        from the configuration, else :func:`~tiepoint.dispatch.spool.default_spool_dir`).
     resume : bool
         Resubmit the jobs a dead dispatcher left queued or running (default True).
 
@@ -121,7 +121,9 @@ class ImageAdder:
         self._job_takes_force = accepts_force(self._job)
         self.db = Database(self.config.database.url, self.config.database.body)
         self.ledger = Ledger(self.db)
-        self.spool = Spool(spool_dir or default_spool_dir(self.config.database.url))
+        self.spool = Spool(
+            spool_dir or self.config.database.spool_dir or default_spool_dir(self.config.database.url)
+        )
         self._token = uuid.uuid4().hex[:12]
         self.owner = f"dispatcher:{socket.gethostname()}:{os.getpid()}:{self._token}"
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
