@@ -34,6 +34,8 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -193,16 +195,8 @@ def read_positions(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     """Only ``x``, ``y`` and the attributes of a keypoint file (no descriptors); errors as
     :func:`read_keypoints`."""
     path = Path(path)
-    if not path.is_file():
-        raise FeatureError("keypoint file does not exist", path)
-    try:
-        with h5py.File(path, "r") as h5:
-            attrs = _attrs(h5, path)
-            x, y = h5["keypoints"]["x"][()], h5["keypoints"]["y"][()]
-    except FeatureError:
-        raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
+    with _opened(path) as (h5, attrs):
+        x, y = h5["keypoints"]["x"][()], h5["keypoints"]["y"][()]
     if not (len(x) == len(y) == attrs.get("count")):
         raise FeatureError(f"count attribute {attrs.get('count')} != {len(x)} rows", path)
     return x, y, attrs
@@ -210,19 +204,29 @@ def read_positions(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
 
 def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], bool]:
     """The attributes of a keypoint file and whether it has ground coordinates (reads no arrays)."""
-    path = Path(path)
+    with _opened(Path(path)) as (h5, attrs):
+        _decode_json_attrs(attrs)
+        return attrs, "ground" in h5
+
+
+@contextmanager
+def _opened(path: Path) -> Iterator[tuple[h5py.File, dict[str, Any]]]:
+    """Open a keypoint file for reading, its format version checked; read errors inside the block
+    (missing datasets, corrupt data) become a :class:`FeatureError` naming the file."""
     if not path.is_file():
         raise FeatureError("keypoint file does not exist", path)
     try:
         with h5py.File(path, "r") as h5:
-            attrs = _attrs(h5, path)
-            for key in ("params", "settings"):
-                attrs[key] = json.loads(attrs.get(key, "{}"))
-            return attrs, "ground" in h5
+            yield h5, _attrs(h5, path)
     except FeatureError:
         raise
     except (OSError, KeyError, ValueError) as exc:
         raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
+
+
+def _decode_json_attrs(attrs: dict[str, Any]) -> None:
+    for key in ("params", "settings"):
+        attrs[key] = json.loads(attrs.get(key, "{}"))
 
 
 def _attrs(h5: h5py.File, path: Path) -> dict[str, Any]:
@@ -249,23 +253,14 @@ def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
         The file is missing, not HDF5, of another format version, or incomplete; the message names it.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FeatureError("keypoint file does not exist", path)
+    with _opened(path) as (h5, attrs):
+        arrays = {name: h5["keypoints"][name][()] for name in KEYPOINT_FIELDS}
+        descriptors = h5["descriptors"][()]
+        ground = None
+        if "ground" in h5:
+            ground = {name: h5["ground"][name][()] for name in h5["ground"]}
     try:
-        with h5py.File(path, "r") as h5:
-            attrs = _attrs(h5, path)
-            arrays = {name: h5["keypoints"][name][()] for name in KEYPOINT_FIELDS}
-            descriptors = h5["descriptors"][()]
-            ground = None
-            if "ground" in h5:
-                ground = {name: h5["ground"][name][()] for name in h5["ground"]}
-    except FeatureError:
-        raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
-    try:
-        for key in ("params", "settings"):
-            attrs[key] = json.loads(attrs.get(key, "{}"))
+        _decode_json_attrs(attrs)
         keypoints = Keypoints(**arrays, descriptors=descriptors, extractor=str(attrs["extractor"]),
                               params=attrs["params"])  # fmt: skip
     except (KeyError, ValueError) as exc:
