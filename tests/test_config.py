@@ -50,3 +50,9 @@ def test_missing_file_names_it(tmp_path: Path):
 def test_config_instance_passes_through():
     cfg = Config()
     assert load_config(cfg) is cfg
+
+
+def test_unquoted_slurm_walltime_survives_yaml_base_60(tmp_path: Path):
+    path = tmp_path / "c.yml"
+    path.write_text("cluster:\n  slurm:\n    walltime: 2:30:00\n")  # YAML 1.1 reads 9000
+    assert load_config(path).cluster.slurm.walltime == "02:30:00"

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tiepoint.errors import ConfigError
 
@@ -64,6 +64,15 @@ class SlurmConfig(_Section):
     job_extra_directives: list[str] = Field(default_factory=list)
     interface: str | None = None
     local_directory: str | None = None
+
+    @field_validator("walltime", mode="before")
+    @classmethod
+    def _walltime_from_seconds(cls, value: Any) -> Any:
+        """YAML 1.1 reads an unquoted ``1:00:00`` as 3600 (base 60): turn seconds back into H:MM:SS."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            hours, rest = divmod(value, 3600)
+            return f"{hours:02d}:{rest // 60:02d}:{rest % 60:02d}"
+        return value
 
 
 class ClusterConfig(_Section):
