@@ -103,7 +103,7 @@ def ingest_image(
     t5 = time.perf_counter()
     timings.update(read=t1 - t0, camera=t2 - t1, footprint=t3 - t2, features=t4 - t3, summary=t5 - t4)
     logger.info(
-        "%s: %d x %d, %d keypoints, footprint %.0f..%.0f E in %.2f s",
+        "%s: %d x %d, %d keypoints, footprint %.3f..%.3f E in %.2f s",
         image_path.name,
         lines,
         samples,
