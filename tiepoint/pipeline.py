@@ -97,7 +97,7 @@ def ingest_image(
     def ground(kps: Any) -> dict[str, Any]:
         return keypoint_ground(camera, kps.y, kps.x, lon_domain=lon_domain, pixel_origin="center")
 
-    kp_file = features.main(image_path, cfg, overwrite=force, ground=ground)
+    kp_file = features.main(image_path, cfg, overwrite=force, ground=ground, content_hash=digest)
     t4 = time.perf_counter()
     summary = features.summarize(kp_file)
     t5 = time.perf_counter()
