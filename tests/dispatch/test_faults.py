@@ -9,6 +9,7 @@ import subprocess
 import sys
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import dispatch_jobs as dj
@@ -17,9 +18,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
 
-from tiepoint.db import Database, Image, Job, JobAttempt
+from tiepoint.db import Database, Dispatcher, Image, Job, JobAttempt
 from tiepoint.dispatch import ImageAdder
-from tiepoint.dispatch.adder import owner_is_alive
+from tiepoint.dispatch.adder import dispatcher_is_alive
 
 HERE = Path(__file__).resolve().parent
 
@@ -175,12 +176,20 @@ def test_a_second_adder_does_not_take_over_live_jobs(tmp_path, gpkg_url, dask_cl
     assert [dj.runs(p) for p in imgs] == [1, 1]
 
 
-def test_owner_tags():
+def test_dispatcher_liveness_rule():
     host = socket.gethostname()
     dead = subprocess.Popen([sys.executable, "-c", "pass"])
     dead.wait()
-    assert owner_is_alive(f"dispatcher:{host}:{os.getppid()}:abc")  # a live process
-    assert not owner_is_alive(f"dispatcher:{host}:{dead.pid}:abc")  # a process that has exited
-    assert not owner_is_alive(f"dispatcher:{host}:{os.getpid()}:not-an-adder-here")
-    assert owner_is_alive("dispatcher:some-other-host:1:abc")  # cannot tell: presumed alive
-    assert not owner_is_alive("tcp://127.0.0.1:1234")  # a finished attempt's worker, not a tag
+    now = datetime.now(UTC)
+
+    def alive(host: str = host, pid: int = os.getppid(), age: float = 0.0, **kw) -> bool:
+        row = Dispatcher(token="abc", host=host, pid=pid, heartbeat=now - timedelta(seconds=age), **kw)
+        return dispatcher_is_alive(row, now, stale_after=30.0)
+
+    assert alive()  # a live process with a fresh heartbeat
+    assert not alive(pid=dead.pid)  # a process that has exited
+    assert not alive(pid=os.getpid())  # this process, but no ImageAdder with that token
+    assert not alive(age=31.0)  # silent too long, although its pid exists (reused?)
+    assert alive(host="login-b.elsewhere", pid=dead.pid, age=29.0)  # cannot see its process: heartbeat
+    assert not alive(host="login-b.elsewhere", age=31.0)
+    assert not alive(host="login-b.elsewhere", closed=now)

@@ -11,15 +11,25 @@ From Python::
 
 From SQL: tables ``images`` (geometry column ``footprint``, lon 0-360 east / planetocentric lat
 in degrees, SRID = the body's: 49902, the IAU 2015 Mars ellipsoid, planetocentric), ``cameras``,
-``keypoints``, ``jobs``,
-``job_attempts``. From QGIS: open the ``.gpkg`` file (layer ``images``) or add the PostGIS table.
+``keypoints``, ``jobs``, ``job_attempts``, ``dispatchers``. From QGIS: open the ``.gpkg`` file
+(layer ``images``) or add the PostGIS table.
 """
 
 from __future__ import annotations
 
 from tiepoint.db.database import Database
 from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
-from tiepoint.db.models import ATTEMPT_STATES, JOB_STATES, Base, Camera, Image, Job, JobAttempt, KeypointSet
+from tiepoint.db.models import (
+    ATTEMPT_STATES,
+    JOB_STATES,
+    Base,
+    Camera,
+    Dispatcher,
+    Image,
+    Job,
+    JobAttempt,
+    KeypointSet,
+)
 
 __all__ = [
     "ATTEMPT_STATES",
@@ -29,6 +39,7 @@ __all__ = [
     "Database",
     "DatabaseError",
     "DatabaseUnavailableError",
+    "Dispatcher",
     "Image",
     "Job",
     "JobAttempt",

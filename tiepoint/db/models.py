@@ -1,8 +1,9 @@
 """SQLAlchemy 2 models of the tiepoint database.
 
 Tables: ``images`` (the GeoPackage feature table / QGIS layer, geometry column ``footprint``),
-``cameras`` and ``keypoints`` (one each per image), ``jobs`` (one row per image submission) and
-``job_attempts`` (one row per try of a job). All datetimes are timezone-aware UTC.
+``cameras`` and ``keypoints`` (one each per image), ``jobs`` (one row per image submission),
+``job_attempts`` (one row per try of a job) and ``dispatchers`` (one row per ImageAdder, with its
+heartbeat; a job's ``dispatcher_id`` names the one that owns it). All datetimes are timezone-aware UTC.
 
 The schema itself is created by the Alembic migrations in :mod:`tiepoint.db.migrations`; these
 classes must stay in step with them.
@@ -138,6 +139,29 @@ class KeypointSet(Base):
         return (self.bbox_xmin, self.bbox_ymin, self.bbox_xmax, self.bbox_ymax)  # type: ignore[return-value]
 
 
+class Dispatcher(Base):
+    """One ImageAdder's dispatcher: where it runs and when it last showed it is alive.
+
+    It refreshes ``heartbeat`` every few seconds and sets ``closed`` when it stops; the jobs it owns
+    (``Job.dispatcher_id``) are resumed by another dispatcher once it is closed, silent for too
+    long, or (seen from its own host) its process is gone.
+    """
+
+    __tablename__ = "dispatchers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token: Mapped[str] = mapped_column(Text, unique=True)
+    """Random identifier, unique across hosts and restarts."""
+    host: Mapped[str] = mapped_column(Text)
+    pid: Mapped[int] = mapped_column(Integer)
+    started: Mapped[datetime] = mapped_column(UTCDateTime())
+    heartbeat: Mapped[datetime] = mapped_column(UTCDateTime())
+    closed: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"Dispatcher(id={self.id!r}, host={self.host!r}, pid={self.pid!r}, closed={self.closed!r})"
+
+
 class Job(Base):
     """One submission of one image path to the cluster (a path may be submitted many times)."""
 
@@ -157,6 +181,10 @@ class Job(Base):
     updated: Mapped[datetime] = mapped_column(UTCDateTime())
     image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
     last_error: Mapped[str | None] = mapped_column(Text)
+    dispatcher_id: Mapped[int | None] = mapped_column(
+        ForeignKey("dispatchers.id", ondelete="SET NULL"), index=True
+    )
+    """The dispatcher that owns the job while it is queued or running (the last one, after)."""
 
     attempt_rows: Mapped[list[JobAttempt]] = relationship(
         back_populates="job",
@@ -185,6 +213,7 @@ class JobAttempt(Base):
     state: Mapped[str] = mapped_column(Text, default="running")
     host: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(Text)
+    """The Dask worker's address, once the outcome is recorded."""
     started: Mapped[datetime] = mapped_column(UTCDateTime())
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
     error_type: Mapped[str | None] = mapped_column(Text)

@@ -6,7 +6,11 @@ and, as futures finish (their done-callbacks only put them on a queue), records 
 writes the result with :meth:`Database.write_image`, and resubmits failed jobs until
 ``cluster.maxfailures`` attempts have failed. Workers never touch the database. Outcomes that
 arrive while the database is unavailable go to an on-disk :class:`Spool` and are written when it
-is back. A new ImageAdder on the same database resumes the jobs a dead dispatcher left unfinished.
+is back.
+
+Each ImageAdder registers a row in ``dispatchers`` and its thread refreshes the row's heartbeat
+every :data:`HEARTBEAT_SECONDS`. A new ImageAdder on the same database, on any host, resumes the
+jobs of a dispatcher that is gone (see :func:`dispatcher_is_alive`).
 """
 
 from __future__ import annotations
@@ -21,14 +25,15 @@ import time
 import traceback
 import uuid
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from tiepoint.config import Config, load_config
-from tiepoint.db import Database, DatabaseUnavailableError
+from tiepoint.db import Database, DatabaseUnavailableError, Dispatcher
 from tiepoint.dispatch.attempt import AttemptOutcome, accepts_force, outcome_from_exception, run_attempt
 from tiepoint.dispatch.cluster import dashboard_link, start_cluster
-from tiepoint.dispatch.ledger import LOST, SUCCEEDED, JobRef, Ledger
+from tiepoint.dispatch.ledger import SUCCEEDED, JobRef, Ledger
 from tiepoint.dispatch.paths import expand_images
 from tiepoint.dispatch.spool import Spool, SpooledOutcome, default_spool_dir
 from tiepoint.errors import DatabaseError, ImageError, TiepointError
@@ -42,8 +47,15 @@ result is bad: its attempt is recorded as failed with that error."""
 SPOOL_RETRY_SECONDS = 2.0
 """How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
 
-_LIVE_OWNERS: set[str] = set()
-"""Owner tags of the ImageAdders alive in this process."""
+HEARTBEAT_SECONDS = 10.0
+"""How often a dispatcher refreshes its heartbeat (default of ImageAdder's ``heartbeat``)."""
+
+STALE_HEARTBEATS = 3.0
+"""A dispatcher silent for this many heartbeat intervals is presumed dead (default of ImageAdder's
+``stale_after``, in units of its ``heartbeat``)."""
+
+_LIVE_TOKENS: set[str] = set()
+"""Tokens of the ImageAdders alive in this process."""
 
 
 def _default_job() -> Callable[..., Any]:
@@ -52,30 +64,24 @@ def _default_job() -> Callable[..., Any]:
     return ingest_image
 
 
-def owner_is_alive(tag: str | None) -> bool:
-    """Whether the dispatcher that tagged a running attempt may still be alive.
+def dispatcher_is_alive(dispatcher: Dispatcher, now: datetime, stale_after: float) -> bool:
+    """Whether a dispatcher may still be alive, judged from its ``dispatchers`` row.
 
-    A tag is ``dispatcher:<host>:<pid>:<token>``. On this host a dead pid (or, in this very
-    process, an ImageAdder that is gone) means the attempt was lost; attempts of dispatchers on
-    other hosts are presumed alive.
+    It is gone if it is closed, if its heartbeat is more than *stale_after* seconds older than
+    *now* (wherever it runs), or if it runs on this host and its process has exited (in this very
+    process: if its ImageAdder is gone).
     """
-    if not tag or not tag.startswith("dispatcher:"):
+    if dispatcher.closed is not None:
         return False
-    try:
-        _, host, pid_text, _token = tag.split(":", 3)
-        pid = int(pid_text)
-    except ValueError:
+    if (now - dispatcher.heartbeat).total_seconds() > stale_after:
         return False
-    if host != socket.gethostname():
+    if dispatcher.host != socket.gethostname():
         return True
-    if pid == os.getpid():
-        return tag in _LIVE_OWNERS
-    try:
-        import psutil
+    if dispatcher.pid == os.getpid():
+        return dispatcher.token in _LIVE_TOKENS
+    import psutil
 
-        return psutil.pid_exists(pid)
-    except ImportError:  # pragma: no cover - psutil is a dependency
-        return True
+    return psutil.pid_exists(dispatcher.pid)
 
 
 class ImageAdder:
@@ -98,6 +104,12 @@ class ImageAdder:
         from the configuration, else :func:`~tiepoint.dispatch.spool.default_spool_dir`).
     resume : bool
         Resubmit the jobs a dead dispatcher left queued or running (default True).
+    heartbeat : float, optional
+        Seconds between heartbeats (default :data:`HEARTBEAT_SECONDS`).
+    stale_after : float, optional
+        Seconds without a heartbeat after which another dispatcher is presumed dead and its jobs
+        are resumed (default :data:`STALE_HEARTBEATS` x *heartbeat*). Give every ImageAdder on one
+        database the same value.
 
     Examples
     --------
@@ -114,6 +126,8 @@ class ImageAdder:
         client: Any = None,
         spool_dir: str | os.PathLike[str] | None = None,
         resume: bool = True,
+        heartbeat: float | None = None,
+        stale_after: float | None = None,
     ) -> None:
         self.config = load_config(config)
         self._job = job if job is not None else _default_job()
@@ -124,8 +138,13 @@ class ImageAdder:
         self.spool = Spool(
             spool_dir or self.config.database.spool_dir or default_spool_dir(self.config.database.url)
         )
-        self._token = uuid.uuid4().hex[:12]
-        self.owner = f"dispatcher:{socket.gethostname()}:{os.getpid()}:{self._token}"
+        self._token = uuid.uuid4().hex
+        self.heartbeat = HEARTBEAT_SECONDS if heartbeat is None else float(heartbeat)
+        self.stale_after = STALE_HEARTBEATS * self.heartbeat if stale_after is None else float(stale_after)
+        if not (self.heartbeat > 0 and self.stale_after > 0):
+            raise TiepointError(f"heartbeat ({heartbeat}) and stale_after ({stale_after}) must be > 0 s")
+        self.dispatcher_id: int | None = None
+        self._last_beat = 0.0
         self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
         self._cond = threading.Condition()
         self._futures: dict[str, tuple[int, int, Any]] = {}  # key -> (job id, attempt, future)
@@ -144,12 +163,13 @@ class ImageAdder:
             except BaseException:
                 self.db.close()
                 raise
-        _LIVE_OWNERS.add(self.owner)
+        _LIVE_TOKENS.add(self._token)
         self._thread = threading.Thread(
-            target=self._loop, name=f"tiepoint-dispatcher-{self._token}", daemon=True
+            target=self._loop, name=f"tiepoint-dispatcher-{self._token[:12]}", daemon=True
         )
         self._thread.start()
         try:
+            self._call(self._register)
             self._call(self._replay_spool)
             if resume:
                 self._call(self._resume)
@@ -322,8 +342,8 @@ class ImageAdder:
 
     def close(self) -> None:
         """Stop: jobs still running are cancelled and go back to ``queued`` in the ledger (a later
-        ImageAdder resumes them), spooled outcomes are written if the database is back, and the
-        cluster started here is shut down."""
+        ImageAdder resumes them), spooled outcomes are written if the database is back, the
+        dispatcher is marked closed, and the cluster started here is shut down."""
         if self._closed:
             return
         self._closed = True
@@ -334,7 +354,7 @@ class ImageAdder:
                 logger.warning("closing without updating the job ledger: %s", exc)
             self._queue.put(("stop",))
             self._thread.join(timeout=30)
-        _LIVE_OWNERS.discard(self.owner)
+        _LIVE_TOKENS.discard(self._token)
         self.db.close()
         if self._own_client:
             try:
@@ -378,7 +398,7 @@ class ImageAdder:
     def _loop(self) -> None:
         while True:
             try:
-                items = [self._queue.get(timeout=SPOOL_RETRY_SECONDS / 2)]
+                items = [self._queue.get(timeout=min(SPOOL_RETRY_SECONDS / 2, self.heartbeat))]
             except queue.Empty:
                 items = []
             while len(items) < 1000:
@@ -405,6 +425,9 @@ class ImageAdder:
                 self._safely(self._handle_done, done)
             if self._spool_pending and time.monotonic() - self._last_spool_try >= SPOOL_RETRY_SECONDS:
                 self._safely(self._replay_spool)
+            if self.dispatcher_id is not None and time.monotonic() - self._last_beat >= self.heartbeat:
+                self._last_beat = time.monotonic()  # also after a failure: try again one interval later
+                self._safely(self.ledger.heartbeat, self.dispatcher_id)
             with self._cond:
                 self._cond.notify_all()
 
@@ -423,7 +446,7 @@ class ImageAdder:
         paths = [p for p in paths if p not in active or (force and not active[p])]
         if not paths:
             return []
-        jobs = self.ledger.create(paths, force, self.config.cluster.maxfailures)
+        jobs = self.ledger.create(paths, force, self.config.cluster.maxfailures, self.dispatcher_id)
         self._submit(jobs)
         return [j.path for j in jobs]
 
@@ -436,7 +459,7 @@ class ImageAdder:
     def _submit(self, jobs: list[JobRef]) -> None:
         if not jobs:
             return
-        numbers = self.ledger.begin_attempts(jobs, owner=self.owner)
+        numbers = self.ledger.begin_attempts(jobs, self.dispatcher_id)
         keys = [f"tiepoint-ingest-{j.id}-{numbers[j.id]}-{self._token}" for j in jobs]
         n = len(jobs)
         futures = self._client.map(
@@ -598,11 +621,17 @@ class ImageAdder:
         if retry:
             self._submit(retry)
 
+    def _register(self) -> None:
+        self.dispatcher_id = self.ledger.register(self._token, socket.gethostname(), os.getpid())
+        self._last_beat = time.monotonic()
+
     def _resume(self) -> None:
-        jobs = self.ledger.unfinished(owner_is_alive)
+        def alive(dispatcher: Dispatcher, now: datetime) -> bool:
+            return dispatcher_is_alive(dispatcher, now, self.stale_after)
+
+        jobs = self.ledger.take_over(self.dispatcher_id, alive)  # type: ignore[arg-type]  # registered
         if not jobs:
             return
-        self.ledger.abandon([j.id for j in jobs], "dispatcher lost", LOST)
         done = set(self.db.ingested_paths())
         finished = [j for j in jobs if j.path in done and not j.force]
         self.ledger.mark_succeeded_without_run(finished)
@@ -613,7 +642,7 @@ class ImageAdder:
     def _rerun_failed(self) -> list[str]:
         active = self._active_paths()
         jobs = [j for j in self.ledger.newest_failed() if j.path not in active]
-        self.ledger.requeue(jobs, self.config.cluster.maxfailures)
+        self.ledger.requeue(jobs, self.config.cluster.maxfailures, self.dispatcher_id)
         self._submit(jobs)
         return [j.path for j in jobs]
 
@@ -628,6 +657,8 @@ class ImageAdder:
             self._replay_spool()
         except DatabaseError as exc:  # pragma: no cover - reported, the spool stays on disk
             logger.warning("spooled outcomes stay in %s: %s", self.spool.directory, exc)
+        if self.dispatcher_id is not None:
+            self.ledger.close_dispatcher(self.dispatcher_id)
 
 
-__all__ = ["ImageAdder", "owner_is_alive"]
+__all__ = ["HEARTBEAT_SECONDS", "STALE_HEARTBEATS", "ImageAdder", "dispatcher_is_alive"]

@@ -1,9 +1,12 @@
-"""The job ledger: the ``jobs`` and ``job_attempts`` tables, read and written by the dispatcher only.
+"""The job ledger: the ``jobs``, ``job_attempts`` and ``dispatchers`` tables, used by dispatchers only.
 
 A job is one request to ingest one image (``path``, ``force``). Its ``state`` goes
 ``queued -> running -> succeeded | failed``; every submission to the cluster is a
 :class:`~tiepoint.db.JobAttempt` numbered from 1, ``running`` until its outcome is recorded. A job
-fails once ``maxfailures`` attempts have failed. All methods open their own short session.
+fails once ``maxfailures`` attempts have failed. While queued or running, a job is owned by the
+:class:`~tiepoint.db.Dispatcher` that created, submitted or took it over (``jobs.dispatcher_id``);
+a dispatcher keeps its ``heartbeat`` fresh, and :meth:`Ledger.take_over` hands the jobs of a
+dispatcher judged gone to another. All methods open their own short session.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from tiepoint.db import Database, Job, JobAttempt
+from tiepoint.db import Database, Dispatcher, Job, JobAttempt
 from tiepoint.dispatch.attempt import AttemptOutcome
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
@@ -85,8 +88,95 @@ class Ledger:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, paths: Sequence[str], force: bool, maxfailures: int) -> list[JobRef]:
-        """Add one queued job per path and return them (in the order of *paths*)."""
+    def _clock(self, s: Any) -> datetime:
+        """Now, for heartbeats: the server's clock on PostgreSQL, so that dispatchers on hosts whose
+        clocks differ are compared on one clock; this host's clock on SQLite (keep hosts in NTP sync)."""
+        if self.db.dialect == "postgresql":
+            return s.execute(select(func.clock_timestamp())).scalar_one().astimezone(UTC)
+        return _now()
+
+    # -- dispatchers -------------------------------------------------------------------------------
+
+    def register(self, token: str, host: str, pid: int) -> int:
+        """Add a live dispatcher and return its id."""
+        with self.db.session() as s:
+            now = self._clock(s)
+            row = {"token": token, "host": host, "pid": pid, "started": now, "heartbeat": now}
+            return s.execute(insert(Dispatcher).returning(Dispatcher.id), [row]).scalar_one()
+
+    def heartbeat(self, dispatcher_id: int) -> None:
+        """Record that a dispatcher is alive now."""
+        with self.db.session() as s:
+            s.execute(
+                update(Dispatcher).where(Dispatcher.id == dispatcher_id).values(heartbeat=self._clock(s))
+            )
+
+    def close_dispatcher(self, dispatcher_id: int) -> None:
+        """Mark a dispatcher closed: its unfinished jobs may be taken over at once."""
+        with self.db.session() as s:
+            now = self._clock(s)
+            s.execute(
+                update(Dispatcher).where(Dispatcher.id == dispatcher_id).values(heartbeat=now, closed=now)
+            )
+
+    def take_over(self, dispatcher_id: int, alive: Callable[[Dispatcher, datetime], bool]) -> list[JobRef]:
+        """Take the queued and running jobs of dispatchers that are gone; return them, oldest first.
+
+        Their running attempts are closed as failed with :data:`LOST` (not counted as failures)
+        and the jobs, now owned by *dispatcher_id*, are queued. A job is claimed only if its owner
+        did not change meanwhile, so two dispatchers resuming at once never both take it.
+
+        Parameters
+        ----------
+        dispatcher_id : int
+            The dispatcher taking over.
+        alive : callable
+            ``alive(dispatcher, now)``: whether an owner is still alive (see
+            :func:`tiepoint.dispatch.adder.dispatcher_is_alive`); jobs without an owner are taken.
+        """
+        taken: list[int] = []
+        with self.db.session() as s:
+            now = self._clock(s)
+            rows = s.execute(
+                select(Job.id, Job.path, Job.force, Job.dispatcher_id).where(Job.state.in_(ACTIVE))
+            ).all()
+            owners = sorted({r.dispatcher_id for r in rows if r.dispatcher_id not in (None, dispatcher_id)})
+            live = {dispatcher_id}
+            for chunk in _chunks(owners):
+                found = s.execute(select(Dispatcher).where(Dispatcher.id.in_(chunk))).scalars()
+                live.update(d.id for d in found if alive(d, now))
+            lost: dict[int | None, list[int]] = {}
+            for r in rows:
+                if r.dispatcher_id not in live:
+                    lost.setdefault(r.dispatcher_id, []).append(r.id)
+            for owner, ids in lost.items():
+                same_owner = Job.dispatcher_id.is_(None) if owner is None else Job.dispatcher_id == owner
+                for chunk in _chunks(ids):
+                    claim = (
+                        update(Job)
+                        .where(Job.id.in_(chunk), Job.state.in_(ACTIVE), same_owner)
+                        .values(dispatcher_id=dispatcher_id, state=QUEUED, updated=now)
+                        .returning(Job.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                    taken += s.execute(claim).scalars().all()
+            for chunk in _chunks(taken):
+                s.execute(
+                    update(JobAttempt)
+                    .where(JobAttempt.job_id.in_(chunk), JobAttempt.state == RUNNING)
+                    .values(state=FAILED, finished=now, error_type=LOST, error_message="dispatcher lost")
+                    .execution_options(synchronize_session=False)
+                )
+        refs = {r.id: JobRef(r.id, r.path, bool(r.force)) for r in rows}
+        return [refs[i] for i in sorted(taken)]
+
+    # -- jobs --------------------------------------------------------------------------------------
+
+    def create(
+        self, paths: Sequence[str], force: bool, maxfailures: int, dispatcher_id: int | None = None
+    ) -> list[JobRef]:
+        """Add one queued job per path, owned by *dispatcher_id*, and return them (in the order of
+        *paths*)."""
         now = _now()
         rows = [
             {
@@ -97,6 +187,7 @@ class Ledger:
                 "maxfailures": maxfailures,
                 "submitted": now,
                 "updated": now,
+                "dispatcher_id": dispatcher_id,
             }
             for p in paths
         ]
@@ -107,12 +198,9 @@ class Ledger:
                 refs += [JobRef(r.id, r.path, force) for r in s.execute(stmt, chunk)]
         return refs
 
-    def begin_attempts(self, jobs: Sequence[JobRef], owner: str) -> dict[int, int]:
-        """Open a running attempt for each job; return ``{job id: attempt number}``.
-
-        Until its outcome is recorded, the attempt's ``worker`` holds *owner*, the tag of the
-        dispatcher that submitted it (see :func:`tiepoint.dispatch.adder.owner_is_alive`).
-        """
+    def begin_attempts(self, jobs: Sequence[JobRef], dispatcher_id: int | None = None) -> dict[int, int]:
+        """Open a running attempt for each job, now owned by *dispatcher_id*; return
+        ``{job id: attempt number}``."""
         if not jobs:
             return {}
         now = _now()
@@ -121,11 +209,11 @@ class Ledger:
             for chunk in _chunks([j.id for j in jobs]):
                 for job_id, attempts in s.execute(select(Job.id, Job.attempts).where(Job.id.in_(chunk))):
                     numbers[job_id] = (attempts or 0) + 1
-            updates = [{"id": i, "attempts": n, "state": RUNNING, "updated": now} for i, n in numbers.items()]
-            new = [
-                {"job_id": i, "number": n, "state": RUNNING, "started": now, "worker": owner}
+            updates = [
+                {"id": i, "attempts": n, "state": RUNNING, "updated": now, "dispatcher_id": dispatcher_id}
                 for i, n in numbers.items()
             ]
+            new = [{"job_id": i, "number": n, "state": RUNNING, "started": now} for i, n in numbers.items()]
             for chunk in _chunks(updates):
                 s.execute(update(Job), chunk)
             for chunk in _chunks(new):
@@ -222,7 +310,8 @@ class Ledger:
 
     def abandon(self, job_ids: Iterable[int], reason: str, error_type: str = CANCELLED) -> None:
         """Close the running attempts of jobs given up on as failed with *error_type*
-        (:data:`CANCELLED` or :data:`LOST`, neither counted as a failure); the jobs go back to queued.
+        (:data:`CANCELLED` or :data:`LOST`, neither counted as a failure); the jobs go back to queued
+        (and are taken over once their dispatcher is closed).
         """
         ids = list(job_ids)
         if not ids:
@@ -237,27 +326,6 @@ class Ledger:
             s.execute(
                 update(Job).where(Job.id.in_(ids), Job.state.in_(ACTIVE)).values(state=QUEUED, updated=now)
             )
-
-    def unfinished(self, owner_alive: Callable[[str | None], bool]) -> list[JobRef]:
-        """Jobs left queued, or running under a dispatcher that is gone, oldest first.
-
-        Parameters
-        ----------
-        owner_alive : callable
-            Tells from a running attempt's owner tag whether its dispatcher is still alive.
-        """
-        with self.db.session() as s:
-            rows = s.execute(select(Job.id, Job.path, Job.force, Job.state).where(Job.state.in_(ACTIVE)))
-            jobs = {r.id: (JobRef(r.id, r.path, bool(r.force)), r.state) for r in rows}
-            if not jobs:
-                return []
-            owners = s.execute(
-                select(JobAttempt.job_id, JobAttempt.worker).where(
-                    JobAttempt.job_id.in_(list(jobs)), JobAttempt.state == RUNNING
-                )
-            )
-            alive = {job_id for job_id, tag in owners if owner_alive(tag)}
-        return [ref for job_id, (ref, _) in sorted(jobs.items()) if job_id not in alive]
 
     def force_of(self, job_id: int) -> bool:
         """Whether a job was queued with ``force``."""
@@ -302,8 +370,9 @@ class Ledger:
             )
             return [JobRef(r.id, r.path, bool(r.force)) for r in s.execute(q.order_by(Job.path))]
 
-    def requeue(self, jobs: Sequence[JobRef], extra_failures: int) -> None:
-        """Give failed jobs ``extra_failures`` more attempts and queue them again."""
+    def requeue(self, jobs: Sequence[JobRef], extra_failures: int, dispatcher_id: int | None = None) -> None:
+        """Give failed jobs ``extra_failures`` more attempts and queue them again, owned by
+        *dispatcher_id*."""
         if not jobs:
             return
         with self.db.session() as s:
@@ -311,6 +380,7 @@ class Ledger:
                 job.maxfailures = self._failures(s, job.id) + extra_failures
                 job.state = QUEUED
                 job.updated = _now()
+                job.dispatcher_id = dispatcher_id
 
     def attempts(self, path: str) -> list[dict[str, Any]]:
         """Every attempt of every job of *path*, oldest first, as plain dicts."""
