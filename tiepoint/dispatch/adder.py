@@ -47,6 +47,9 @@ result is bad: its attempt is recorded as failed with that error."""
 SPOOL_RETRY_SECONDS = 2.0
 """How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
 
+SUBMIT_CHUNK = 5000
+"""Jobs submitted at a time; the dispatcher beats between chunks of a large batch."""
+
 HEARTBEAT_SECONDS = 10.0
 """How often a dispatcher refreshes its heartbeat (default of ImageAdder's ``heartbeat``)."""
 
@@ -425,9 +428,7 @@ class ImageAdder:
                 self._safely(self._handle_done, done)
             if self._spool_pending and time.monotonic() - self._last_spool_try >= SPOOL_RETRY_SECONDS:
                 self._safely(self._replay_spool)
-            if self.dispatcher_id is not None and time.monotonic() - self._last_beat >= self.heartbeat:
-                self._last_beat = time.monotonic()  # also after a failure: try again one interval later
-                self._safely(self.ledger.heartbeat, self.dispatcher_id)
+            self._beat_if_due()
             with self._cond:
                 self._cond.notify_all()
 
@@ -456,9 +457,22 @@ class ImageAdder:
             ids = {job_id for job_id, _, _ in self._futures.values()}
             return {self._known[i]: self._force[i] for i in ids}
 
-    def _submit(self, jobs: list[JobRef]) -> None:
-        if not jobs:
+    def _beat_if_due(self) -> None:
+        if self.dispatcher_id is None or time.monotonic() - self._last_beat < self.heartbeat:
             return
+        self._last_beat = time.monotonic()  # also after a failure: try again one interval later
+        try:
+            self.ledger.heartbeat(self.dispatcher_id)
+        except DatabaseError as exc:
+            logger.warning("heartbeat not recorded: %s", exc)
+
+    def _submit(self, jobs: list[JobRef]) -> None:
+        """Open attempts and submit them, in chunks with heartbeats between (large batches)."""
+        for start in range(0, len(jobs), SUBMIT_CHUNK):
+            self._beat_if_due()
+            self._submit_chunk(jobs[start : start + SUBMIT_CHUNK])
+
+    def _submit_chunk(self, jobs: list[JobRef]) -> None:
         numbers = self.ledger.begin_attempts(jobs, self.dispatcher_id)
         keys = [f"tiepoint-ingest-{j.id}-{numbers[j.id]}-{self._token}" for j in jobs]
         n = len(jobs)
