@@ -40,7 +40,7 @@ COMMENTS: dict[str, str] = {
     "cluster.maxfailures": "failed attempts after which a job is given up (rerun with `tiepoint retry`)",
     "cluster.address": "scheduler address for kind: scheduler, e.g. tcp://10.0.0.5:8786",
     "cluster.host": "interface the scheduler and local workers listen on (loopback unless changed)",
-    "cluster.dashboard": "start the Dask dashboard on a free port (needs bokeh)",
+    "cluster.dashboard": "serve the Dask dashboard on a free port of cluster.host (link in repr and logs)",
     "cluster.slurm": "dask-jobqueue SLURMCluster settings (kind: slurm).",
     "cluster.slurm.queue": "partition",
     "cluster.slurm.cores": "cores per SLURM job",
