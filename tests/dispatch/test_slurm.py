@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import dispatch_jobs as dj
@@ -11,6 +12,7 @@ from tiepoint.db import Database
 from tiepoint.dispatch import ImageAdder
 
 HERE = Path(__file__).resolve().parent
+WORKER_ENV = {"OPENCV_FOR_THREADS_NUM": "1", "OMP_NUM_THREADS": "1", "MALLOC_TRIM_THRESHOLD_": None}
 
 
 @pytest.mark.slurm
@@ -33,6 +35,7 @@ def test_batch_on_slurm(tmp_path, gpkg_url, slurm_cluster):
     with ImageAdder(cfg, job=dj.tiny_job) as ia:
         ia.add_images([*imgs, bad])
         assert ia.wait(timeout=90)
+        worker_env = ia.client.run(lambda: {k: os.environ.get(k) for k in WORKER_ENV})
         status = ia.job_status
         attempts = ia.inspect(imgs[0])
         bad_attempts = ia.inspect(bad)
@@ -43,3 +46,5 @@ def test_batch_on_slurm(tmp_path, gpkg_url, slurm_cluster):
     assert [a["error_type"] for a in bad_attempts] == ["ImageError", "ImageError"]
     assert Database(gpkg_url).ingested_paths() == {str(p.resolve()) for p in imgs}
     assert list(logs.glob("*.err")) or list(logs.glob("*.out"))  # the SLURM jobs really ran
+    # SLURM workers get the local workers' environment: one OpenCV thread, glibc's adaptive malloc
+    assert worker_env and all(env == WORKER_ENV for env in worker_env.values())

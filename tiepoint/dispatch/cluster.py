@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shlex
 from typing import Any
 
 import dask
@@ -38,7 +39,7 @@ def _worker_environ(threads: int) -> dict[str, Any]:
     worker than in a plain process (bench_dispatch, 7168 x 5000 CTX cube). glibc's default is kept.
     """
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", {}))
-    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    environ["MALLOC_TRIM_THRESHOLD_"] = None  # None: the nanny does not set it
     for key in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OPENCV_FOR_THREADS_NUM"):
         environ[key] = threads
     return {"distributed.nanny.pre-spawn-environ": environ}
@@ -66,6 +67,9 @@ def _slurm_cluster(cfg: ClusterConfig) -> Any:
     from dask_jobqueue import SLURMCluster
 
     s = cfg.slurm
+    # the workers' nannies read their own Dask config: hand them the same worker environment
+    environ = _worker_environ(max(1, s.cores // s.processes))["distributed.nanny.pre-spawn-environ"]
+    prologue = [f"export DASK_DISTRIBUTED__NANNY__PRE_SPAWN_ENVIRON={shlex.quote(repr(environ))}"]
     kwargs: dict[str, Any] = {
         "queue": s.queue,
         "account": s.account,
@@ -74,7 +78,7 @@ def _slurm_cluster(cfg: ClusterConfig) -> Any:
         "memory": s.memory,
         "walltime": s.walltime,
         "log_directory": s.log_directory,
-        "job_script_prologue": list(s.job_script_prologue),
+        "job_script_prologue": prologue + list(s.job_script_prologue),
         "job_extra_directives": list(s.job_extra_directives),
         "local_directory": s.local_directory,
     }
