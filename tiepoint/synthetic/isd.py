@@ -84,6 +84,13 @@ def camera_axes(boresight: np.ndarray, up: np.ndarray) -> np.ndarray:
     return np.column_stack([x, np.cross(z, x), z])
 
 
+def _require_positive(what: str, **values: float) -> None:
+    """Raise CameraError naming the first of *values* that is not a finite positive number."""
+    for name, value in values.items():
+        if not np.isfinite(value) or value <= 0:
+            raise CameraError(f"{what}: {name} must be positive, got {value!r}")
+
+
 def frame_isd(
     lat: float,
     lon: float,
@@ -139,17 +146,16 @@ def frame_isd(
     CameraError
         On a non-positive size, altitude, focal length, pitch or radius.
     """
-    for name, value in (
-        ("altitude", altitude),
-        ("lines", lines),
-        ("samples", samples),
-        ("focal_length", focal_length),
-        ("pixel_pitch", pixel_pitch),
-        ("semimajor", semimajor),
-        ("semiminor", semiminor),
-    ):
-        if not np.isfinite(value) or value <= 0:
-            raise CameraError(f"synthetic frame ISD: {name} must be positive, got {value!r}")
+    _require_positive(
+        "synthetic frame ISD",
+        altitude=altitude,
+        lines=lines,
+        samples=samples,
+        focal_length=focal_length,
+        pixel_pitch=pixel_pitch,
+        semimajor=semimajor,
+        semiminor=semiminor,
+    )
     ground = surface_point(lat, lon, semimajor, semiminor)
     normal = surface_normal(ground, semimajor, semiminor)
     position = ground + altitude * normal
@@ -274,18 +280,17 @@ def linescan_isd(
     CameraError
         On a non-positive size, altitude, focal length, pitch, radius or line time, or nodes < 2.
     """
-    for name, value in (
-        ("altitude", altitude),
-        ("lines", lines),
-        ("samples", samples),
-        ("focal_length", focal_length),
-        ("pixel_pitch", pixel_pitch),
-        ("line_time", line_time),
-        ("semimajor", semimajor),
-        ("semiminor", semiminor),
-    ):
-        if not np.isfinite(value) or value <= 0:
-            raise CameraError(f"synthetic line-scan ISD: {name} must be positive, got {value!r}")
+    _require_positive(
+        "synthetic line-scan ISD",
+        altitude=altitude,
+        lines=lines,
+        samples=samples,
+        focal_length=focal_length,
+        pixel_pitch=pixel_pitch,
+        line_time=line_time,
+        semimajor=semimajor,
+        semiminor=semiminor,
+    )
     if nodes < 2:
         raise CameraError(f"synthetic line-scan ISD: nodes must be >= 2, got {nodes}")
     ground = surface_point(lat, lon, semimajor, semiminor)
