@@ -181,13 +181,15 @@ def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummar
     from sqlalchemy.orm import selectinload
 
     from tiepoint.db import Database
-    from tiepoint.db.models import Image
+    from tiepoint.db.models import ImageRow
     from tiepoint.footprint.area import ellipsoid_area
 
     with Database(database_url) as db:
         a, b = db.body.semimajor, db.body.semiminor
         with db.session() as session:
-            rows = session.scalars(select(Image).options(selectinload(Image.keypoints)).order_by(Image.name))
+            rows = session.scalars(
+                select(ImageRow).options(selectinload(ImageRow.keypoints)).order_by(ImageRow.name)
+            )
             records = [(r.path, r.lines, r.samples, r.keypoints, r.footprint) for r in rows]
         pairs = db.overlapping_pairs()
     images, footprints = [], {}

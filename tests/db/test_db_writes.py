@@ -13,7 +13,7 @@ from shapely.geometry import LineString, MultiPolygon, Polygon, box
 from sqlalchemy import func, select
 
 from tiepoint.config import BodyConfig
-from tiepoint.db import Camera, Database, DatabaseError, DatabaseUnavailableError, Image, Job, KeypointSet
+from tiepoint.db import Camera, Database, DatabaseError, DatabaseUnavailableError, ImageRow, Job, KeypointSet
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", RuntimeWarning)  # numpy's note on the NaN while building it
@@ -22,7 +22,7 @@ with warnings.catch_warnings():
 
 def _counts(db: Database) -> tuple[int, int, int]:
     with db.session() as s:
-        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Image, Camera, KeypointSet))
+        return tuple(s.scalar(select(func.count()).select_from(m)) for m in (ImageRow, Camera, KeypointSet))
 
 
 def test_write_and_read_back(db_url: str) -> None:
@@ -193,7 +193,7 @@ def test_orm_added_image_gets_body_srid(db_url: str) -> None:
     with Database(db_url, body=moon) as db:
         with db.session() as s:
             s.add(
-                Image(
+                ImageRow(
                     path="/data/orm.cub",
                     name="orm",
                     lines=1,
@@ -205,7 +205,7 @@ def test_orm_added_image_gets_body_srid(db_url: str) -> None:
                 )
             )
         with db.session() as s:
-            s.scalars(select(Image)).one().footprint = box(7, 7, 8, 8)
+            s.scalars(select(ImageRow)).one().footprint = box(7, 7, 8, 8)
         if db.dialect == "postgresql":
             srids = db.execute_sql("SELECT ST_SRID(footprint) FROM images")
         else:

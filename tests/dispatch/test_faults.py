@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from tcp_proxy import TcpProxy
 
-from tiepoint.db import Database, Dispatcher, Image, Job, JobAttempt
+from tiepoint.db import Database, Dispatcher, ImageRow, Job, JobAttempt
 from tiepoint.dispatch import ImageAdder
 from tiepoint.dispatch.adder import dispatcher_is_alive
 
@@ -37,7 +37,7 @@ def _image_rows(url: str) -> int:
     db = Database(url)
     try:
         with db.session() as s:
-            return s.execute(select(func.count()).select_from(Image)).scalar_one()
+            return s.execute(select(func.count()).select_from(ImageRow)).scalar_one()
     finally:
         db.close()
 

@@ -248,11 +248,11 @@ def plot_footprints(config: Config, png: Path) -> int:
     from shapely.geometry import MultiPolygon, Polygon
     from sqlalchemy import select
 
-    from tiepoint.db import Database, Image
+    from tiepoint.db import Database, ImageRow
 
     db = Database(config.database.url, config.database.body)
     with db.session() as s:
-        rows = s.execute(select(Image.name, Image.footprint).order_by(Image.name)).all()
+        rows = s.execute(select(ImageRow.name, ImageRow.footprint).order_by(ImageRow.name)).all()
     fig, ax = plt.subplots(figsize=(8, 6), dpi=100)
     for i, (name, geom) in enumerate(rows):
         colour = f"C{i % 10}"

@@ -19,7 +19,7 @@ from tiepoint.config import BodyConfig, Config, DatabaseConfig
 from tiepoint.db import queries
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
-from tiepoint.db.models import SRID_INFO_KEY, Image
+from tiepoint.db.models import SRID_INFO_KEY, ImageRow
 from tiepoint.db.writer import write_records
 from tiepoint.records import ImageRecord
 
@@ -170,7 +170,7 @@ class Database:
     def delete_image(self, path: str) -> bool:
         """Delete an image and its camera and keypoints rows; True if it existed."""
         with self.session() as session:
-            image = session.scalars(select(Image).where(Image.path == path)).one_or_none()
+            image = session.scalars(select(ImageRow).where(ImageRow.path == path)).one_or_none()
             if image is None:
                 return False
             session.delete(image)
@@ -181,24 +181,24 @@ class Database:
     def has_image(self, path: str) -> bool:
         """True if *path* is stored."""
         with self._read() as session:
-            return session.scalar(select(Image.id).where(Image.path == path)) is not None
+            return session.scalar(select(ImageRow.id).where(ImageRow.path == path)) is not None
 
     def ingested_paths(self) -> set[str]:
         """All stored image paths."""
         with self._read() as session:
-            return set(session.scalars(select(Image.path)))
+            return set(session.scalars(select(ImageRow.path)))
 
-    def get_image(self, path: str) -> Image | None:
+    def get_image(self, path: str) -> ImageRow | None:
         """The stored image with its ``camera`` and ``keypoints`` loaded, or None."""
         with self._read() as session:
             stmt = (
-                select(Image)
-                .where(Image.path == path)
-                .options(selectinload(Image.camera), selectinload(Image.keypoints))
+                select(ImageRow)
+                .where(ImageRow.path == path)
+                .options(selectinload(ImageRow.camera), selectinload(ImageRow.keypoints))
             )
             return session.scalars(stmt).one_or_none()
 
-    def images_intersecting(self, geom: BaseGeometry) -> list[Image]:
+    def images_intersecting(self, geom: BaseGeometry) -> list[ImageRow]:
         """Images whose lat/lon footprint intersects *geom* (exact test), sorted by path.
 
         *geom* is in the footprints' longitude domain (0-360 east by default). Returned images have
@@ -228,10 +228,10 @@ class Database:
                 among = []
                 for k in range(0, len(wanted), 500):
                     chunk = wanted[k : k + 500]
-                    among += session.scalars(select(Image.id).where(Image.path.in_(chunk))).all()
+                    among += session.scalars(select(ImageRow.id).where(ImageRow.path.in_(chunk))).all()
             return queries.overlapping_pairs(session, among)
 
-    def images_by_name(self, pattern: str, ignore_case: bool = False) -> list[Image]:
+    def images_by_name(self, pattern: str, ignore_case: bool = False) -> list[ImageRow]:
         """Images whose name matches a shell pattern (``*``, ``?``), sorted by path."""
         with self._read() as session:
             return queries.images_by_name(session, pattern, ignore_case=ignore_case)

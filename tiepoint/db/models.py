@@ -44,7 +44,7 @@ class Base(DeclarativeBase):
     """Declarative base of all tiepoint tables."""
 
 
-class Image(Base):
+class ImageRow(Base):
     """One ingested image and its footprints."""
 
     __tablename__ = IMAGES_TABLE
@@ -83,16 +83,16 @@ class Image(Base):
     )
 
     def __repr__(self) -> str:
-        return f"Image(id={self.id!r}, path={self.path!r})"
+        return f"ImageRow(id={self.id!r}, path={self.path!r})"
 
 
 SRID_INFO_KEY = "tiepoint_srid"
 """Key of the body SRID in ``Connection.info``, set by :class:`tiepoint.db.Database` on checkout."""
 
 
-@event.listens_for(Image, "before_insert")
-@event.listens_for(Image, "before_update")
-def _stamp_body_srid(mapper, connection, target: Image) -> None:
+@event.listens_for(ImageRow, "before_insert")
+@event.listens_for(ImageRow, "before_update")
+def _stamp_body_srid(mapper, connection, target: ImageRow) -> None:
     """Give a footprint assigned through the ORM without an SRID the database body's SRID."""
     srid = connection.info.get(SRID_INFO_KEY)
     geom = target.footprint
@@ -110,7 +110,7 @@ class Camera(Base):
     model_name: Mapped[str] = mapped_column(Text)
     state: Mapped[str] = mapped_column(Text)
 
-    image: Mapped[Image] = relationship(back_populates="camera")
+    image: Mapped[ImageRow] = relationship(back_populates="camera")
 
 
 class KeypointSet(Base):
@@ -129,7 +129,7 @@ class KeypointSet(Base):
     bbox_xmax: Mapped[float | None] = mapped_column(Float)
     bbox_ymax: Mapped[float | None] = mapped_column(Float)
 
-    image: Mapped[Image] = relationship(back_populates="keypoints")
+    image: Mapped[ImageRow] = relationship(back_populates="keypoints")
 
     @property
     def bbox(self) -> tuple[float, float, float, float] | None:

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from tiepoint.db.geometry import polygonal
 from tiepoint.db.gpkg import rtree_name
-from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, Image
+from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, ImageRow
 
 _CHUNK = 500
 OVERLAP_PATTERN = "T********"
@@ -40,23 +40,23 @@ def _ewkb(geom: BaseGeometry, srid: int) -> bytes:
     return shapely.to_wkb(shapely.set_srid(geom, srid), include_srid=True, flavor="extended")
 
 
-def images_intersecting(session: Session, geom: BaseGeometry, srid: int) -> list[Image]:
+def images_intersecting(session: Session, geom: BaseGeometry, srid: int) -> list[ImageRow]:
     """Images whose footprint intersects *geom* (same lon/lat domain as the footprints)."""
     if session.get_bind().dialect.name == "postgresql":
         query = bindparam("query_geom", _ewkb(geom, srid), type_=LargeBinary)
         stmt = (
-            select(Image)
-            .where(func.ST_Intersects(Image.__table__.c.footprint, func.ST_GeomFromEWKB(query)))
-            .order_by(Image.path)
+            select(ImageRow)
+            .where(func.ST_Intersects(ImageRow.__table__.c.footprint, func.ST_GeomFromEWKB(query)))
+            .order_by(ImageRow.path)
         )
         return list(session.scalars(stmt))
     minx, miny, maxx, maxy = geom.bounds
     rt = _RTREE
     stmt = (
-        select(Image)
-        .join(rt, rt.c.id == Image.id)
+        select(ImageRow)
+        .join(rt, rt.c.id == ImageRow.id)
         .where(rt.c.minx <= maxx, rt.c.maxx >= minx, rt.c.miny <= maxy, rt.c.maxy >= miny)
-        .order_by(Image.path)
+        .order_by(ImageRow.path)
     )
     candidates = list(session.scalars(stmt))
     if not candidates:
@@ -137,8 +137,8 @@ def _pairs_gpkg(session: Session, among: Sequence[int] | None) -> list[Pair]:
     by_id: dict[int, tuple[str, BaseGeometry]] = {}
     for k in range(0, len(ids), _CHUNK * 10):
         rows = session.execute(
-            select(Image.id, Image.path, Image.footprint).where(
-                Image.id.in_(ids[k : k + _CHUNK * 10].tolist())
+            select(ImageRow.id, ImageRow.path, ImageRow.footprint).where(
+                ImageRow.id.in_(ids[k : k + _CHUNK * 10].tolist())
             )
         )
         by_id.update((i, (p, g)) for i, p, g in rows)
@@ -167,12 +167,12 @@ def glob_to_like(pattern: str) -> str:
     return "".join(out)
 
 
-def images_by_name(session: Session, pattern: str, ignore_case: bool = False) -> list[Image]:
+def images_by_name(session: Session, pattern: str, ignore_case: bool = False) -> list[ImageRow]:
     """Images whose name matches the shell pattern (``*`` any run, ``?`` one character).
 
     Case-sensitive unless *ignore_case* (ASCII case folding on SQLite), on both backends.
     """
-    name = Image.name
+    name = ImageRow.name
     if session.get_bind().dialect.name == "postgresql":
         like = glob_to_like(pattern)
         cond = name.ilike(like, escape="\\") if ignore_case else name.like(like, escape="\\")
@@ -183,4 +183,4 @@ def images_by_name(session: Session, pattern: str, ignore_case: bool = False) ->
         else:
             quoted = "".join(f"[{c}]" if c in "[]" else c for c in pattern)
             cond = name.op("GLOB")(quoted)
-    return list(session.scalars(select(Image).where(cond).order_by(Image.path)))
+    return list(session.scalars(select(ImageRow).where(cond).order_by(ImageRow.path)))

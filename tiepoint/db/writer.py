@@ -18,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from tiepoint.config import BodyConfig
 from tiepoint.db.geometry import to_multipolygon, validate_lonlat
-from tiepoint.db.models import IMAGES_TABLE, Camera, Image, KeypointSet
+from tiepoint.db.models import IMAGES_TABLE, Camera, ImageRow, KeypointSet
 from tiepoint.errors import DatabaseError
 from tiepoint.records import ImageRecord
 
@@ -114,7 +114,7 @@ def _ids_of(conn: Connection, paths: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
     for i in range(0, len(paths), _CHUNK):
         chunk = paths[i : i + _CHUNK]
-        ids.update(conn.execute(select(Image.path, Image.id).where(Image.path.in_(chunk))).all())
+        ids.update(conn.execute(select(ImageRow.path, ImageRow.id).where(ImageRow.path.in_(chunk))).all())
     return ids
 
 
@@ -136,12 +136,12 @@ def write_records(
     written: dict[str, int] = {}
     for i in range(0, len(rows), _CHUNK):
         chunk = rows[i : i + _CHUNK]
-        stmt = _insert(conn, Image).on_conflict_do_nothing(index_elements=["path"])
-        written.update(conn.execute(stmt.returning(Image.path, Image.id), chunk).all())
+        stmt = _insert(conn, ImageRow).on_conflict_do_nothing(index_elements=["path"])
+        written.update(conn.execute(stmt.returning(ImageRow.path, ImageRow.id), chunk).all())
     if force:
         existing = [row for row in rows if row["path"] not in written]
         if existing:
-            table = Image.__table__
+            table = ImageRow.__table__
             stmt = (
                 table.update()
                 .where(table.c.path == bindparam("v_path"))

@@ -13,7 +13,7 @@ Public API::
     summarize(path) -> tiepoint.records.KeypointSummary
 
 Extractors are plug-ins in :mod:`tiepoint.features.extractors` (``sift`` default, ``orb``, ``akaze``);
-named configurations are in :data:`confs`. Coordinate conventions: :mod:`tiepoint.features.keypoints`;
+named configurations are in :data:`confs`. Coordinate conventions: :mod:`tiepoint.pixels`;
 file layout: :mod:`tiepoint.features.store`.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from tiepoint.errors import FeatureError
 from tiepoint.features.extraction import confs, extract, resolve_config
 from tiepoint.features.extractors import EXTRACTORS, load_extractor
-from tiepoint.features.keypoints import Keypoints, from_camera_coords, to_camera_coords, to_isis_coords
+from tiepoint.features.keypoints import Keypoints
 from tiepoint.features.source import ArrayImage
 from tiepoint.features.stage import main, summarize
 from tiepoint.features.store import (
@@ -34,6 +34,7 @@ from tiepoint.features.store import (
     read_positions,
     write_keypoints,
 )
+from tiepoint.pixels import from_camera_coords, to_camera_coords, to_isis_coords
 
 __all__ = [
     "EXTRACTORS",

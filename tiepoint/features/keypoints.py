@@ -1,18 +1,7 @@
-"""The in-memory keypoint set and the pixel-coordinate conventions.
+"""The in-memory keypoint set.
 
-Coordinates
------------
-``Keypoints.x`` is the sample (column) and ``Keypoints.y`` the line (row), in full-image pixels, in
-OpenCV's convention: the centre of pixel ``(line 0, sample 0)`` is at ``(x, y) = (0, 0)`` and the image
-spans ``-0.5 .. samples - 0.5``. The other conventions of the field differ by a constant shift:
-
-=====================  ===========================  ==========================
-convention             centre of the first pixel    from OpenCV ``(x, y)``
-=====================  ===========================  ==========================
-OpenCV (stored)        (0, 0)                       --
-USGSCSM image coords   (0.5, 0.5)                   ``line = y + 0.5``, ``sample = x + 0.5``
-ISIS (1-based)         (1, 1)                       ``line = y + 1``, ``sample = x + 1``
-=====================  ===========================  ==========================
+Coordinates are OpenCV's (``x`` = sample, ``y`` = line, centre of the first pixel at 0); the
+conversions to USGSCSM and ISIS coordinates are in :mod:`tiepoint.pixels`.
 
 SIFT is run with ``enable_precise_upscale`` so that its doubled first octave maps pixel ``x`` to ``2x``
 and keypoints carry no quarter-pixel bias (tested against blobs with analytic centres).
@@ -24,11 +13,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-
-CSM_PIXEL_OFFSET = 0.5
-"""USGSCSM image coordinate of the centre of pixel 0, minus OpenCV's (0)."""
-ISIS_PIXEL_OFFSET = 1.0
-"""ISIS (1-based) coordinate of the centre of pixel 0, minus OpenCV's (0)."""
 
 
 @dataclass(slots=True, eq=False)
@@ -127,39 +111,3 @@ class Keypoints:
         if not len(self):
             return None
         return (float(self.x.min()), float(self.y.min()), float(self.x.max()), float(self.y.max()))
-
-
-def to_camera_coords(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Convert OpenCV keypoint positions to USGSCSM image coordinates.
-
-    Parameters
-    ----------
-    x, y : array_like
-        Sample and line, OpenCV convention (centre of the first pixel at 0).
-
-    Returns
-    -------
-    lines, samples : ndarray of float64
-        USGSCSM image coordinates (centre of the first pixel at 0.5), in the (line, sample) order that
-        ``csm.ImageCoord`` takes.
-    """
-    return (
-        np.asarray(y, dtype=np.float64) + CSM_PIXEL_OFFSET,
-        np.asarray(x, dtype=np.float64) + CSM_PIXEL_OFFSET,
-    )
-
-
-def from_camera_coords(lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Inverse of :func:`to_camera_coords`: USGSCSM (line, sample) to OpenCV ``(x, y)``."""
-    return (
-        np.asarray(samples, dtype=np.float64) - CSM_PIXEL_OFFSET,
-        np.asarray(lines, dtype=np.float64) - CSM_PIXEL_OFFSET,
-    )
-
-
-def to_isis_coords(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Convert OpenCV keypoint positions to ISIS 1-based ``(samples, lines)`` (control-network measures)."""
-    return (
-        np.asarray(x, dtype=np.float64) + ISIS_PIXEL_OFFSET,
-        np.asarray(y, dtype=np.float64) + ISIS_PIXEL_OFFSET,
-    )

@@ -11,8 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-Window = tuple[tuple[int, int], tuple[int, int]]
-"""``((line_start, line_stop), (sample_start, sample_stop))``, stops exclusive."""
+from tiepoint.io.windows import Window
 
 
 @runtime_checkable

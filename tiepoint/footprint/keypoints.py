@@ -9,6 +9,7 @@ import numpy as np
 from tiepoint.errors import FootprintError
 from tiepoint.footprint.boundary import camera_label
 from tiepoint.footprint.coords import domain_bounds, xyz_to_lonlat
+from tiepoint.pixels import to_camera_coords
 
 #: Keypoints are projected in chunks of this many to bound temporary memory.
 CHUNK = 262_144
@@ -37,7 +38,7 @@ def keypoint_ground(
         Longitude domain of ``lon``.
     pixel_origin : {"csm", "center"}
         ``"csm"``: USGSCSM coordinates (pixel (0, 0)'s centre at 0.5, 0.5). ``"center"``: OpenCV-style
-        coordinates (pixel (0, 0)'s centre at 0, 0); 0.5 is added before projecting.
+        coordinates (pixel (0, 0)'s centre at 0, 0), converted by :func:`tiepoint.pixels.to_camera_coords`.
     path : str or PathLike, optional
         The image or keypoint file, named in errors.
 
@@ -68,7 +69,7 @@ def keypoint_ground(
     except ValueError as exc:
         raise FootprintError(str(exc), label) from None
     if pixel_origin == "center":
-        lines, samples = lines + 0.5, samples + 0.5
+        lines, samples = to_camera_coords(samples, lines)
     elif pixel_origin != "csm":
         raise FootprintError(f"pixel_origin must be 'csm' or 'center', got {pixel_origin!r}", label)
     xyz = np.empty((lines.size, 3))

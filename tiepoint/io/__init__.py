@@ -23,17 +23,18 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tiepoint.io.base import Image, ImageNotFoundError, Window
+from tiepoint.io.base import ImageNotFoundError, ImageReader
 from tiepoint.io.hashing import content_hash
 from tiepoint.io.isis_label import is_isis_label
 from tiepoint.io.isis_reader import IsisCube
 from tiepoint.io.isis_writer import CubeWriter, write_cube
 from tiepoint.io.rasterio_reader import RasterioImage
+from tiepoint.io.windows import Window
 
 __all__ = [
     "CubeWriter",
-    "Image",
     "ImageNotFoundError",
+    "ImageReader",
     "IsisCube",
     "RasterioImage",
     "Window",
@@ -43,7 +44,7 @@ __all__ = [
 ]
 
 
-def open_image(path: str | os.PathLike[str]) -> Image:
+def open_image(path: str | os.PathLike[str]) -> ImageReader:
     """Open an image: an ISIS3 cube (attached or detached label, found by ``Object = IsisCube``) or
     anything rasterio/GDAL reads.
 

@@ -1,4 +1,4 @@
-"""The small image interface every reader implements, and window handling."""
+"""The small image interface every reader implements."""
 
 from __future__ import annotations
 
@@ -12,42 +12,14 @@ import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 from tiepoint.errors import ImageError
-
-Window = tuple[tuple[int, int], tuple[int, int]]
-"""``((line_start, line_stop), (sample_start, sample_stop))``: 0-based, stop exclusive."""
+from tiepoint.io.windows import Window
 
 
 class ImageNotFoundError(ImageError, FileNotFoundError):
     """The image (or a file it names) does not exist."""
 
 
-def normalize_window(window: Window | None, shape: tuple[int, int], path: Path | str) -> Window:
-    """Validate *window* against *shape* ``(lines, samples)``; None means the whole band.
-
-    Raises
-    ------
-    ValueError
-        A malformed or empty window, or one outside the image.
-    """
-    lines, samples = shape
-    if window is None:
-        return (0, lines), (0, samples)
-    try:
-        (l0, l1), (s0, s1) = window
-        l0, l1, s0, s1 = (int(v) for v in (l0, l1, s0, s1))
-    except (TypeError, ValueError):
-        raise ValueError(
-            f"{path}: window must be ((line_start, line_stop), (sample_start, sample_stop)), got {window!r}"
-        ) from None
-    if not (0 <= l0 < l1 <= lines and 0 <= s0 < s1 <= samples):
-        raise ValueError(
-            f"{path}: window {((l0, l1), (s0, s1))} is empty or outside the image "
-            f"({lines} lines x {samples} samples)"
-        )
-    return (l0, l1), (s0, s1)
-
-
-class Image(ABC):
+class ImageReader(ABC):
     """An open image. Use :func:`tiepoint.io.open_image`; close it or use it as a context manager.
 
     Attributes
@@ -100,7 +72,7 @@ class Image(ABC):
             raise ValueError(f"{self.path}: band {band!r} is not in 1..{self.bands}")
         return int(band)
 
-    def __enter__(self) -> Image:
+    def __enter__(self) -> ImageReader:
         return self
 
     def __exit__(

@@ -24,9 +24,10 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from tiepoint.errors import ImageError
-from tiepoint.io.base import Image, ImageNotFoundError, Window, normalize_window
+from tiepoint.io.base import ImageNotFoundError, ImageReader
 from tiepoint.io.isis_label import BlobInfo, CoreLayout, blob_infos, core_layout, parse_label, read_label_text
 from tiepoint.io.special_pixels import classify, invalid_mask
+from tiepoint.io.windows import Window, normalize_window
 
 _BLOCK_BYTES = 1 << 20
 _TABLE_TYPES = {"Integer": "i4", "Double": "f8", "Real": "f4", "Text": "S"}
@@ -56,7 +57,7 @@ def _segments(start: int, stop: int, size: int) -> list[tuple[int, int, int, int
     return out
 
 
-class IsisCube(Image):
+class IsisCube(ImageReader):
     """An open ISIS3 cube. Prefer :func:`tiepoint.io.open_image`.
 
     Parameters

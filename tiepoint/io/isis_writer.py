@@ -26,9 +26,9 @@ import shapely
 from shapely.geometry.base import BaseGeometry
 
 from tiepoint.errors import ImageError, UnsupportedFormatError
-from tiepoint.io.base import Window, normalize_window
 from tiepoint.io.isis_label import default_tile_size, encode_block
 from tiepoint.io.special_pixels import PIXEL_TYPES, encode
+from tiepoint.io.windows import Window, normalize_window
 
 _LABEL_QUANTUM = 65536
 _TABLE_KINDS = {("i", 4): ("Integer", "i4"), ("f", 8): ("Double", "f8"), ("f", 4): ("Real", "f4")}

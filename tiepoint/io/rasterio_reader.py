@@ -9,10 +9,11 @@ from typing import Any
 import numpy as np
 
 from tiepoint.errors import ImageError, UnsupportedFormatError
-from tiepoint.io.base import Image, ImageNotFoundError, Window, normalize_window
+from tiepoint.io.base import ImageNotFoundError, ImageReader
+from tiepoint.io.windows import Window, normalize_window
 
 
-class RasterioImage(Image):
+class RasterioImage(ImageReader):
     """An image opened with rasterio. Prefer :func:`tiepoint.io.open_image`.
 
     ``label`` is a dict: ``driver``, ``profile`` (rasterio's profile, CRS as WKT), ``tags`` (dataset

@@ -6,7 +6,7 @@ matches one of the five codes is that code, any other out-of-range value reads a
 not special in ISIS but tiepoint masks it too. On writing, values below / above the valid range
 become LRS / HRS and NaN becomes NULL.
 
-Special pixels are reported two ways: :func:`invalid_mask` (what :meth:`Image.read` masks) and
+Special pixels are reported two ways: :func:`invalid_mask` (what :meth:`ImageReader.read` masks) and
 :func:`classify`, a ``uint8`` code array (:data:`VALID`, :data:`NULL`, :data:`LRS`, :data:`LIS`,
 :data:`HIS`, :data:`HRS`).
 """
@@ -47,7 +47,7 @@ class PixelType:
         return self.specials[NULL]
 
     def physical_dtype(self, scaled: bool) -> np.dtype:
-        """The dtype :meth:`Image.read` returns: the stored type, or float when scaled.
+        """The dtype :meth:`ImageReader.read` returns: the stored type, or float when scaled.
 
         Real reads as float32; a scaled 8/16-bit type as float32 (exact for every raw value);
         a scaled UnsignedInteger as float64.
