@@ -1,4 +1,5 @@
-"""The result record one ingest job returns to the dispatcher, which writes it to the database.
+"""The records jobs return to the dispatcher, which writes them to the database: ingest
+(:class:`ImageRecord`) and pair matching (:class:`PairTask` in, :class:`PairRecord` out).
 
 Workers build an :class:`ImageRecord`; only the dispatcher turns it into database rows. It holds
 plain, picklable values (shapely geometries pickle) and no open handles.
@@ -50,3 +51,88 @@ class ImageRecord:
     finished: datetime | None = None
     host: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
+
+
+def pair_key(image_id_a: int, image_id_b: int) -> str:
+    """The one canonical key of an image pair: ``"<smaller id>-<larger id>"``.
+
+    Used for match-job keys in the job ledger, match file names and ``pairs`` rows (as COLMAP's
+    ``image_ids_to_pair_id``), so a pair has one identity whichever way round it is given.
+
+    Raises
+    ------
+    ValueError
+        If the ids are equal or not non-negative integers.
+    """
+    a, b = int(image_id_a), int(image_id_b)
+    if a == b or a < 0 or b < 0:
+        raise ValueError(f"an image pair needs two distinct non-negative image ids, got {a} and {b}")
+    return f"{min(a, b)}-{max(a, b)}"
+
+
+def split_pair_key(key: str) -> tuple[int, int]:
+    """``(smaller id, larger id)`` of a :func:`pair_key`."""
+    try:
+        a, b = (int(part) for part in key.split("-"))
+    except ValueError:
+        raise ValueError(f"not an image pair key: {key!r}") from None
+    if pair_key(a, b) != key:
+        raise ValueError(f"not a canonical image pair key: {key!r}")
+    return a, b
+
+
+@dataclass(slots=True, frozen=True)
+class PairTask:
+    """What one pair-matching job needs; the dispatcher builds it from the database.
+
+    Side ``a`` is always the image with the smaller id (see :func:`pair_key`).
+    """
+
+    key: str
+    """:func:`pair_key` of the two image ids."""
+    image_a: str
+    """Absolute image paths."""
+    image_b: str
+    keypoints_a: str
+    """The images' HDF5 keypoint files (``tiepoint.features.store``)."""
+    keypoints_b: str
+    camera_a: str | None
+    """JSON camera states (``tiepoint.camera.from_state``); None: the pair is matched in image space."""
+    camera_b: str | None
+    overlap: BaseGeometry | None
+    """The lon/lat intersection of the footprints (MultiPolygon, degrees); None: the whole images."""
+    output: str
+    """The match file the job writes (``tiepoint.matching.store``)."""
+
+
+@dataclass(slots=True)
+class PairRecord:
+    """What one pair-matching job learned; the dispatcher writes it to the ``pairs`` table."""
+
+    key: str
+    image_a: str
+    image_b: str
+    path: str
+    """Absolute path of the match file (row indices into both keypoint files)."""
+    method: str
+    """How candidates were found: ``gated``, ``gated-widened``, ``ungated`` or ``image``."""
+    n_keypoints_a: int
+    """Keypoints of each image inside the (buffered) overlap."""
+    n_keypoints_b: int
+    n_raw: int
+    """Matches before geometric verification."""
+    n_matches: int
+    """Verified matches kept (after thinning)."""
+    inlier_ratio: float
+    """Verified / raw (NaN when there were no raw matches)."""
+    offset_m: tuple[float, float, float] | None = None
+    """Robust (median) body-fixed ground offset b - a of the verified matches, metres; None in image space."""
+    offset_mad_m: float | None = None
+    """Median absolute deviation of the ground offsets around it, metres."""
+    stats: dict[str, float] = field(default_factory=dict)
+    """Residual statistics of the verification (e.g. ``residual_px_median``, ``residual_px_p90``)."""
+    started: datetime | None = None
+    finished: datetime | None = None
+    host: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+    """Anything else worth keeping (``timings``: seconds per step)."""
