@@ -7,8 +7,9 @@ Nothing is read at import time. :func:`load_config` resolves, in order, an expli
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -17,6 +18,10 @@ from tiepoint.errors import ConfigError
 
 DEFAULT_CONFIG_NAME = "tiepoint.yml"
 CONFIG_ENV_VAR = "TIEPOINT_CONFIG"
+
+
+ExtractorName = Literal["sift", "orb", "akaze"]
+"""The feature extractors (:mod:`tiepoint.features.extractors` has one plug-in per name)."""
 
 
 class _Section(BaseModel):
@@ -30,40 +35,116 @@ class BodyConfig(_Section):
     latitude, which is what tiepoint computes). IAU_2015:49900 is the Mars sphere (semiminor = semimajor).
     """
 
-    name: str = "Mars"
-    semimajor: float = Field(3396190.0, gt=0)
-    semiminor: float = Field(3376200.0, gt=0)
-    srid: int = 49902
+    name: str = Field("Mars", description="the body's name (shown in maps and messages)")
+    semimajor: float = Field(3396190.0, gt=0, description="equatorial radius (m)")
+    semiminor: float = Field(3376200.0, gt=0, description="polar radius (m)")
+    srid: int = Field(49902, description="spatial reference id written with footprints (IAU code)")
+
+
+_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^/@:]*:)[^@/]*@")
+
+
+def redact_url(url: Any) -> str:
+    """A database URL for display: the password, if any, replaced by ``***``.
+
+    Works on URLs SQLAlchemy cannot parse too (a malformed URL is still shown without its password).
+    """
+    text = str(url)
+    try:
+        from sqlalchemy.engine import make_url
+
+        return make_url(text).render_as_string(hide_password=True)
+    except Exception:  # not parseable: mask what looks like user:password@
+        return _PASSWORD_IN_URL.sub(r"\g<head>***@", text)
+
+
+def check_database_url(url: str) -> str:
+    """Check that *url* names a backend tiepoint supports, with a well-formed host and port.
+
+    Raises
+    ------
+    ValueError
+        Saying what is wrong, without the password.
+    """
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    shown = redact_url(url)
+    try:
+        parsed = make_url(url.replace("postgres://", "postgresql://", 1))
+    except (ArgumentError, ValueError) as exc:
+        raise ValueError(f"not a database URL: {shown} ({str(exc).replace(url, shown)})") from None
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise ValueError(f"unsupported backend {backend!r} in {shown} (use sqlite:/// or postgresql://)")
+    try:
+        parsed.port  # noqa: B018 - parsing the port raises ValueError for a non-number
+    except ValueError:
+        raise ValueError(f"the port is not a number in {shown}") from None
+    if backend == "postgresql" and parsed.drivername not in ("postgresql", "postgresql+psycopg"):
+        raise ValueError(f"unsupported driver {parsed.drivername!r} in {shown} (use postgresql+psycopg)")
+    if backend == "sqlite":
+        try:
+            parsed.get_dialect()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"unsupported driver {parsed.drivername!r} in {shown} (use sqlite:///)"
+            ) from None
+    return url
 
 
 class DatabaseConfig(_Section):
-    """Where results go: ``sqlite:///file.gpkg`` (embedded default) or ``postgresql+psycopg://...``."""
+    """Where results go: ``sqlite:///file.gpkg`` (embedded default) or ``postgresql+psycopg://...``.
 
-    url: str = "sqlite:///tiepoint.gpkg"
-    body: BodyConfig = Field(default_factory=BodyConfig)
+    The URL's password never appears in reprs, logs or messages (see :func:`redact_url`), and the
+    database settings are never sent to the workers (see :meth:`Config.for_jobs`).
+    """
+
+    url: str = Field(
+        "sqlite:///tiepoint.gpkg",
+        description="sqlite:///file.gpkg (a GeoPackage, opens in QGIS) or postgresql+psycopg://user@host/db",
+    )
+    body: BodyConfig = Field(default_factory=BodyConfig, description="The target body's reference ellipsoid.")
     spool_dir: str | None = Field(
         None,
         description="where results wait while the database is unavailable; default: beside the SQLite "
         "file, or ~/.cache/tiepoint/spool for a server",
     )
 
+    @field_validator("url")
+    @classmethod
+    def _valid_url(cls, value: str) -> str:
+        return check_database_url(value)
+
+    def __repr_args__(self) -> Any:
+        for name, value in super().__repr_args__():
+            yield name, redact_url(value) if name == "url" else value
+
 
 class SlurmConfig(_Section):
     """dask-jobqueue SLURMCluster settings."""
 
-    queue: str | None = None
-    account: str | None = None
-    cores: int = Field(1, ge=1)
-    processes: int = Field(1, ge=1)
-    memory: str = "4GiB"
-    walltime: str = "01:00:00"
-    jobs: int = Field(1, ge=1)
-    adapt_max_jobs: int | None = None
-    log_directory: str | None = None
-    job_script_prologue: list[str] = Field(default_factory=list)
-    job_extra_directives: list[str] = Field(default_factory=list)
-    interface: str | None = None
-    local_directory: str | None = None
+    queue: str | None = Field(None, description="partition")
+    account: str | None = Field(None, description="account to charge (sbatch --account)")
+    cores: int = Field(1, ge=1, description="cores per SLURM job")
+    processes: int = Field(1, ge=1, description="Dask worker processes per SLURM job")
+    memory: str = Field("4GiB", description="memory per SLURM job (not above the node's RealMemory)")
+    walltime: str = Field("01:00:00", description="time limit per SLURM job")
+    jobs: int = Field(1, ge=1, description="SLURM jobs (each with `processes` workers) started at once")
+    adapt_max_jobs: int | None = Field(
+        None, description="if set, adapt between `jobs` and this many SLURM jobs"
+    )
+    log_directory: str | None = Field(None, description="where the SLURM jobs write their output")
+    job_script_prologue: list[str] = Field(
+        default_factory=list, description="shell lines run before the worker starts, e.g. module load"
+    )
+    job_extra_directives: list[str] = Field(
+        default_factory=list, description="extra #SBATCH lines, e.g. --constraint=skylake"
+    )
+    interface: str | None = Field(
+        None, description="network interface of scheduler and workers, e.g. ib0 (lo for one node)"
+    )
+    local_directory: str | None = Field(None, description="workers' scratch folder on the compute nodes")
 
     @field_validator("walltime", mode="before")
     @classmethod
@@ -78,26 +159,43 @@ class SlurmConfig(_Section):
 class ClusterConfig(_Section):
     """Where jobs run: a Dask LocalCluster, an existing scheduler, or SLURM."""
 
-    kind: Literal["local", "scheduler", "slurm"] = "local"
+    kind: Literal["local", "scheduler", "slurm"] = Field(
+        "local", description="local (Dask LocalCluster) | scheduler (an existing Dask scheduler) | slurm"
+    )
     workers: int | None = Field(None, ge=1, description="local workers; default: CPU cores")
-    threads_per_worker: int = Field(1, ge=1)
-    memory_limit: str | None = "auto"
-    maxfailures: int = Field(3, ge=1)
-    address: str | None = None
-    host: str = "127.0.0.1"
-    dashboard: bool = True
-    slurm: SlurmConfig = Field(default_factory=SlurmConfig)
+    threads_per_worker: int = Field(1, ge=1, description="threads per local worker process")
+    memory_limit: str | None = Field(
+        "auto", description="memory limit per local worker ('auto' shares the machine's memory)"
+    )
+    maxfailures: int = Field(
+        3, ge=1, description="failed attempts after which a job is given up (rerun with `tiepoint retry`)"
+    )
+    address: str | None = Field(
+        None, description="scheduler address for kind: scheduler, e.g. tcp://10.0.0.5:8786"
+    )
+    host: str = Field(
+        "127.0.0.1",
+        description="interface the scheduler and local workers listen on (loopback unless changed)",
+    )
+    dashboard: bool = Field(
+        True, description="serve the Dask dashboard on a free port of cluster.host (link in repr and logs)"
+    )
+    slurm: SlurmConfig = Field(
+        default_factory=SlurmConfig, description="dask-jobqueue SLURMCluster settings (kind: slurm)."
+    )
 
 
 class FeaturesConfig(_Section):
     """Interest-point extraction settings."""
 
-    extractor: Literal["sift", "orb", "akaze"] = "sift"
+    extractor: ExtractorName = Field("sift", description="sift | orb | akaze")
     params: dict[str, Any] = Field(default_factory=dict, description="extractor parameters")
-    stretch_percentiles: tuple[float, float] = (0.5, 99.5)
+    stretch_percentiles: tuple[float, float] = Field(
+        (0.5, 99.5), description="percentile stretch to 8 bits before extraction"
+    )
     tile_threshold: int = Field(4096 * 4096, ge=1, description="pixels above which to tile")
-    tile_size: int = Field(1024, ge=64)
-    tile_overlap: int = Field(64, ge=0)
+    tile_size: int = Field(1024, ge=64, description="tile side (px) when tiling")
+    tile_overlap: int = Field(64, ge=0, description="overlap (px) between tiles")
     edge_margin: int = Field(8, ge=0, description="no keypoint within this many px of no-data")
 
 
@@ -105,24 +203,73 @@ class FootprintConfig(_Section):
     """Footprint computation settings."""
 
     points_per_edge: int | None = Field(None, ge=2, description="None: adaptive (<= 0.25 px chord error)")
-    longitude_domain: Literal[360, 180] = 360
-    source: Literal["camera", "cube"] = "camera"
+    longitude_domain: Literal[360, 180] = Field(
+        360, description="360 (0..360, positive east) or 180 (-180..180)"
+    )
+    source: Literal["camera", "cube"] = Field(
+        "camera", description="camera (project the image border) or cube (the cube's footprint blob)"
+    )
 
 
 class OutputConfig(_Section):
     """Where keypoint files are written; ``None`` puts ``<image-stem>.h5`` beside the image."""
 
-    keypoint_dir: str | None = None
+    keypoint_dir: str | None = Field(
+        None, description="folder of <image-stem>.h5 keypoint files; null: beside each image"
+    )
 
 
-class Config(_Section):
-    """The whole tiepoint configuration."""
+class JobConfig(_Section):
+    """The stage settings that jobs on the workers get: never the database or the cluster settings."""
 
-    database: DatabaseConfig = Field(default_factory=DatabaseConfig)
-    cluster: ClusterConfig = Field(default_factory=ClusterConfig)
-    features: FeaturesConfig = Field(default_factory=FeaturesConfig)
-    footprint: FootprintConfig = Field(default_factory=FootprintConfig)
-    output: OutputConfig = Field(default_factory=OutputConfig)
+    features: FeaturesConfig = Field(default_factory=FeaturesConfig, description="Interest-point extraction.")
+    footprint: FootprintConfig = Field(default_factory=FootprintConfig, description="Footprints.")
+    output: OutputConfig = Field(default_factory=OutputConfig, description="Keypoint files.")
+
+
+class Config(JobConfig):
+    """The whole tiepoint configuration: where results go and jobs run, and the stage settings."""
+
+    database: DatabaseConfig = Field(default_factory=DatabaseConfig, description="Where results go.")
+    cluster: ClusterConfig = Field(default_factory=ClusterConfig, description="Where jobs run.")
+
+    def for_jobs(self) -> JobConfig:
+        """The part of the configuration sent to the workers (no database URL, no cluster)."""
+        return JobConfig.model_validate({name: getattr(self, name) for name in JobConfig.model_fields})
+
+
+SectionT = TypeVar("SectionT", bound=BaseModel)
+
+
+def config_section(config: Any, name: str, cls: type[SectionT]) -> SectionT:
+    """The *name* section of a configuration, whatever form a stage function was given.
+
+    Parameters
+    ----------
+    config : Config, JobConfig, the section itself, a dict of the section's keys, or None
+        None gives the section's defaults.
+    name : str
+        The section's key, e.g. ``"footprint"``.
+    cls : type
+        The section's class, e.g. :class:`FootprintConfig`.
+
+    Raises
+    ------
+    ConfigError
+        If a dict does not validate, or *config* is of another type.
+    """
+    if config is None:
+        return cls()
+    if isinstance(config, cls):
+        return config
+    if isinstance(config, JobConfig):
+        return getattr(config, name)
+    if isinstance(config, dict):
+        try:
+            return cls.model_validate(config)
+        except ValidationError as exc:
+            raise ConfigError(_format_validation_error(exc, f"{name} section")) from None
+    raise ConfigError(f"expected a configuration or its {name!r} section, got {type(config).__name__}")
 
 
 def _format_validation_error(err: ValidationError, source: str) -> str:
@@ -131,6 +278,12 @@ def _format_validation_error(err: ValidationError, source: str) -> str:
         key = ".".join(str(p) for p in item["loc"]) or "<root>"
         parts.append(f"{key}: {item['msg']}")
     return f"invalid configuration ({source}): " + "; ".join(parts)
+
+
+def load_job_config(config: str | os.PathLike[str] | dict[str, Any] | JobConfig | None = None) -> JobConfig:
+    """The stage settings a job uses: a :class:`JobConfig` (or :class:`Config`) as is, else
+    :func:`load_config` of *config*."""
+    return config if isinstance(config, JobConfig) else load_config(config)
 
 
 def load_config(config: str | os.PathLike[str] | dict[str, Any] | Config | None = None) -> Config:

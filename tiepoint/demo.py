@@ -175,8 +175,8 @@ def ingest(cubes: list[Path], config: dict[str, Any], console: Console) -> list[
         adder.close()
 
 
-def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummary], list, list]:
-    """Read back what the database holds: per-image summaries, overlaps and footprints."""
+def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummary], list]:
+    """Read back what the database holds: per-image summaries and overlaps."""
     from sqlalchemy import select
     from sqlalchemy.orm import selectinload
 
@@ -192,7 +192,7 @@ def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummar
             )
             records = [(r.path, r.lines, r.samples, r.keypoints, r.footprint) for r in rows]
         pairs = db.overlapping_pairs()
-    images, footprints = [], {}
+    images = []
     for path, lines, samples, kps, fp in records:
         stem = Path(path).stem
         centre = fp.centroid
@@ -208,62 +208,22 @@ def collect(database_url: str, groups: dict[str, str]) -> tuple[list[ImageSummar
                 center_lat=float(centre.y),
             )
         )
-        footprints[stem] = fp
     overlaps = [
         (Path(pa).stem, Path(pb).stem, ellipsoid_area(geom, a, b) / 1e6, geom) for pa, pb, geom in pairs
     ]
-    return images, overlaps, [footprints]
+    return images, overlaps
 
 
-def plot_map(images: list[ImageSummary], footprints: dict, overlaps: list, path: Path) -> Path:
-    """A PNG map of the footprints, one panel per ground area, lon/lat axes, labelled."""
-    import matplotlib
+def draw_map(database_url: str, groups: dict[str, str], path: Path) -> Path:
+    """The footprint map (one panel per ground area, overlaps hatched) as a PNG."""
+    from tiepoint import plot
+    from tiepoint.db import Database
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    groups = sorted({im.group for im in images})
-    fig, axes = plt.subplots(1, len(groups), figsize=(6.5 * len(groups), 7.5), squeeze=False)
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
-    for ax, group in zip(axes[0], groups, strict=True):
-        members = [im for im in images if im.group == group]
-        for k, im in enumerate(members):
-            color = colors[k % len(colors)]
-            for poly in getattr(footprints[im.name], "geoms", [footprints[im.name]]):
-                x, y = poly.exterior.xy
-                ax.fill(x, y, alpha=0.25, color=color)
-                ax.plot(x, y, color=color, lw=1.5, label=f"{im.name} ({im.keypoints} kp)")
-            ax.annotate(
-                im.name.split("_")[0] + (" (full image)" if "ellipsoid" in im.name else ""),
-                (im.center_lon, im.center_lat),
-                ha="center",
-                va="center",
-                fontsize=9,
-                weight="bold",
-                color=color,
-            )
-        names = {im.name for im in members}
-        for a_name, b_name, _, geom in overlaps:
-            if a_name in names and b_name in names:
-                for poly in getattr(geom, "geoms", [geom]):
-                    x, y = poly.exterior.xy
-                    ax.fill(x, y, fill=False, hatch="//", lw=0, edgecolor="0.3")
-        lat = np.mean([im.center_lat for im in members])
-        ax.set_aspect(1.0 / max(np.cos(np.radians(lat)), 0.05))
-        ax.set_xlabel("longitude (degrees east)")
-        ax.set_ylabel("planetocentric latitude (degrees)")
-        ax.set_title(f"{group}: {len(members)} images (hatched: overlaps)")
-        ax.grid(alpha=0.3)
-        handles, labels = ax.get_legend_handles_labels()
-        unique = dict(zip(labels, handles, strict=True))
-        ax.legend(unique.values(), unique.keys(), fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.1))
-    fig.suptitle("tiepoint demo: synthetic images through real CTX camera geometry")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    with Database(database_url) as db:
+        fig = plot.footprints(
+            db, panels=groups, title="tiepoint demo: synthetic images through real CTX camera geometry"
+        )
+    return plot.save(fig, path)
 
 
 def print_summary(summary: DemoSummary, console: Console) -> None:
@@ -350,7 +310,7 @@ def run_demo(
     rendered = time.perf_counter()
     failed = ingest(cubes, config, console)
     ingested = time.perf_counter()
-    images, overlaps, (footprints,) = collect(config["database"]["url"], groups)
+    images, overlaps = collect(config["database"]["url"], groups)
     summary = DemoSummary(
         output=str(out.resolve()),
         database=config["database"]["url"],
@@ -361,7 +321,7 @@ def run_demo(
         ingest_seconds=ingested - rendered,
     )
     if images:
-        summary.map_png = str(plot_map(images, footprints, overlaps, out / "footprints.png"))
+        summary.map_png = str(draw_map(config["database"]["url"], groups, out / "footprints.png"))
     summary.total_seconds = time.perf_counter() - start
     (out / "summary.json").write_text(json.dumps(asdict(summary), indent=2))
     print_summary(summary, console)

@@ -147,7 +147,9 @@ def test_dispatchers_migration_keeps_the_job_ledger(db_url: str) -> None:
             owner = Dispatcher(token="t", host="h", pid=1, started=now, heartbeat=now)
             s.add(owner)
             s.flush()
-            job = Job(path="/data/a.cub", state="running", attempts=1, submitted=now, updated=now)
+            job = Job(
+                kind="ingest", key="/data/a.cub", state="running", attempts=1, submitted=now, updated=now
+            )
             job.dispatcher_id = owner.id
             s.add_all([job, JobAttempt(job=job, number=1, state="running", started=now)])
         cfg = AlembicConfig()
@@ -163,3 +165,37 @@ def test_dispatchers_migration_keeps_the_job_ledger(db_url: str) -> None:
     with Database(db_url) as db, db.session() as s:  # a re-open migrates back to head
         (job,) = s.query(Job).all()
         assert job.dispatcher_id is None and [a.number for a in job.attempt_rows] == [1]
+        assert (job.kind, job.key) == ("ingest", "/data/a.cub")
+
+
+def test_job_kinds_migration_keeps_the_history(db_url: str) -> None:
+    """A database from before job kinds (revision 0002) keeps every job and attempt as ingest jobs."""
+    from tiepoint.db import Job
+
+    with Database(db_url) as db:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+        assert "path" in {c["name"] for c in inspect(db.engine).get_columns("jobs")}
+        now = "2026-11-01 10:00:00+00:00" if db.dialect == "postgresql" else "2026-11-01 10:00:00.000000"
+        for n, path in enumerate(["/data/a.cub", "/data/b.cub"], start=1):
+            db.execute_sql(
+                "INSERT INTO jobs (id, path, force, state, attempts, maxfailures, submitted, updated) "
+                "VALUES (:id, :path, false, 'failed', 2, 2, :now, :now)",
+                {"id": n, "path": path, "now": now},
+            )
+            for number in (1, 2):
+                db.execute_sql(
+                    "INSERT INTO job_attempts (job_id, number, state, started, error_type) "
+                    "VALUES (:id, :number, 'failed', :now, 'ImageError')",
+                    {"id": n, "number": number, "now": now},
+                )
+    with Database(db_url) as db, db.session() as s:  # a re-open migrates to head
+        jobs = s.query(Job).order_by(Job.id).all()
+        assert [(j.kind, j.key, j.state) for j in jobs] == [
+            ("ingest", "/data/a.cub", "failed"),
+            ("ingest", "/data/b.cub", "failed"),
+        ]
+        assert [[a.number for a in j.attempt_rows] for j in jobs] == [[1, 2], [1, 2]]

@@ -13,7 +13,7 @@ def test_open_and_job_roundtrip(db_url: str) -> None:
     submitted = datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=timezone(timedelta(hours=2)))
     with Database(db_url) as db:
         with db.session() as session:
-            session.add(Job(path="/data/a.cub", submitted=submitted, updated=datetime.now(UTC)))
+            session.add(Job(kind="ingest", key="/data/a.cub", submitted=submitted, updated=datetime.now(UTC)))
         with db.session() as session:
             job = session.scalars(select(Job)).one()
     assert job.state == "queued" and job.attempts == 0 and job.force is False

@@ -145,7 +145,7 @@ def test_naive_record_time_names_the_file(tmp_path) -> None:
 
 def test_naive_datetime_refused(db_url: str) -> None:
     with Database(db_url) as db, pytest.raises(DatabaseError, match="naive datetime"), db.session() as s:
-        s.add(Job(path="/x", submitted=datetime(2026, 1, 1), updated=datetime.now(UTC)))
+        s.add(Job(kind="ingest", key="/x", submitted=datetime(2026, 1, 1), updated=datetime.now(UTC)))
 
 
 def test_reopen_keeps_rows_and_body(db_url: str) -> None:
@@ -167,7 +167,7 @@ def test_timestamps_are_utc_aware(db_url: str) -> None:
     local = datetime(2026, 3, 1, 1, 30, tzinfo=UTC).astimezone(timezone(timedelta(hours=-7)))
     with Database(db_url) as db:
         with db.session() as s:
-            s.add(Job(path="/x", submitted=local, updated=local))
+            s.add(Job(kind="ingest", key="/x", submitted=local, updated=local))
         with db.session() as s:
             job = s.scalars(select(Job)).one()
     assert job.submitted == local and job.submitted.utcoffset() == timedelta(0)

@@ -10,7 +10,7 @@ import psutil
 import pytest
 
 from tiepoint.dispatch import ImageAdder
-from tiepoint.dispatch.paths import expand_images
+from tiepoint.dispatch.paths import expand_images, scan_images
 from tiepoint.errors import ConfigError, ImageError
 
 
@@ -70,7 +70,26 @@ def test_expand_images_directory_glob_list(tmp_path):
     assert expand_images(tmp_path) == [f"{base}/a.cub", f"{base}/b.CUB", f"{base}/d.img"]
     assert expand_images(f"{tmp_path}/**/*.cub") == [f"{base}/a.cub", f"{base}/sub/e.cub"]
     assert expand_images([tmp_path / "c.json", str(tmp_path / "c.json")]) == [f"{base}/c.json"]
-    with pytest.raises(ImageError, match=r"missing\.cub"):
-        expand_images([tmp_path / "missing.cub"])
+    # a listed file that does not exist is reported, not fatal for the others (issue 11, item 8)
+    scan = scan_images([tmp_path / "missing.cub", tmp_path / "a.cub"])
+    assert scan.paths == [f"{base}/a.cub"]
+    assert scan.rejected == [(f"{base}/missing.cub", "no such file")]
     with pytest.raises(ImageError, match="nowhere"):
         expand_images(tmp_path / "nowhere")
+
+
+def test_scan_images_reports_non_files(tmp_path):
+    (tmp_path / "good.cub").write_text("x")
+    (tmp_path / "dir.cub").mkdir()
+    (tmp_path / "loop.cub").symlink_to(tmp_path / "loop.cub")
+    (tmp_path / "dangling.cub").symlink_to(tmp_path / "gone.cub")
+    (tmp_path / "link.cub").symlink_to(tmp_path / "good.cub")
+    base = str(tmp_path.resolve())
+    for source in (tmp_path, f"{tmp_path}/*.cub", sorted(tmp_path.iterdir())):
+        scan = scan_images(source, "cub")
+        assert scan.paths == [f"{base}/good.cub"], source  # the link resolves to the same file
+        assert dict(scan.rejected) == {
+            f"{base}/dangling.cub": f"dangling symbolic link (to {tmp_path / 'gone.cub'})",
+            f"{base}/dir.cub": "is a directory, not an image file",
+            f"{base}/loop.cub": "symbolic link loop",
+        }, source

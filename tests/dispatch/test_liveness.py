@@ -39,7 +39,8 @@ def _remote_job(url: str, image: Path, age: float, closed: bool, maxfailures: in
         s.add(remote)
         s.flush()
         job = Job(
-            path=str(image.resolve()),
+            kind="ingest",
+            key=str(image.resolve()),
             force=False,
             state="running",
             attempts=1,
@@ -121,7 +122,7 @@ def test_two_dispatchers_resuming_at_once_split_the_jobs(db_url):
     with Database(db_url) as db:
         ledger = Ledger(db)
         gone = ledger.register(uuid.uuid4().hex, OTHER_HOST, 4242)
-        jobs = ledger.create([f"/data/img{i:03d}.cub" for i in range(300)], False, 3, gone)
+        jobs = ledger.create("ingest", [f"/data/img{i:03d}.cub" for i in range(300)], False, 3, gone)
         ledger.begin_attempts(jobs, gone)
         ledger.close_dispatcher(gone)
         resumers = [ledger.register(uuid.uuid4().hex, OTHER_HOST, 4243 + k) for k in range(2)]
@@ -130,7 +131,7 @@ def test_two_dispatchers_resuming_at_once_split_the_jobs(db_url):
 
         def resume(me: int) -> None:
             barrier.wait()
-            taken[me] = [j.id for j in ledger.take_over(me, lambda d, now: d.id in resumers)]
+            taken[me] = [j.id for j in ledger.take_over("ingest", me, lambda d, now: d.id in resumers)]
 
         threads = [threading.Thread(target=resume, args=(me,)) for me in resumers]
         for t in threads:

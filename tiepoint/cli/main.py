@@ -1,25 +1,28 @@
 """The ``tiepoint`` command line (typer + rich).
 
 Each command group lives in its own module, which registers its commands on :data:`app`:
-:mod:`tiepoint.cli.jobs` (init, add, status, failed, inspect, retry, footprints) and
-:mod:`tiepoint.cli.synth` (synth, demo).
+:mod:`~tiepoint.cli.configfile` (init), :mod:`~tiepoint.cli.ingest` (add, retry),
+:mod:`~tiepoint.cli.ledger` (status, failed, inspect), :mod:`~tiepoint.cli.maps` (footprints) and
+:mod:`~tiepoint.cli.synth` (synth, demo). Exit codes are in :mod:`tiepoint.cli.common`.
 """
 
 from __future__ import annotations
 
 import typer
 
-from tiepoint.cli import jobs, synth
+from tiepoint.cli import configfile, ingest, ledger, maps, synth
 
 app = typer.Typer(
     name="tiepoint",
     help="Ingest planetary images into a spatial database for control-network generation.",
+    epilog="Exit status: 0 done; 1 error; 2 bad usage; 3 some jobs failed; 4 results wait for the "
+    "database; 130 interrupted.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 
-jobs.register(app)
-synth.register(app)
+for module in (configfile, ingest, ledger, maps, synth):
+    module.register(app)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -21,7 +21,11 @@ from tiepoint.db.database import Database
 from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
 from tiepoint.db.models import (
     ATTEMPT_STATES,
+    FAILED,
     JOB_STATES,
+    QUEUED,
+    RUNNING,
+    SUCCEEDED,
     Base,
     Camera,
     Dispatcher,
@@ -33,7 +37,11 @@ from tiepoint.db.models import (
 
 __all__ = [
     "ATTEMPT_STATES",
+    "FAILED",
     "JOB_STATES",
+    "QUEUED",
+    "RUNNING",
+    "SUCCEEDED",
     "Base",
     "Camera",
     "Database",

@@ -15,8 +15,9 @@ from sqlalchemy import Connection, Row, event, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
-from tiepoint.config import BodyConfig, Config, DatabaseConfig
+from tiepoint.config import BodyConfig, Config, DatabaseConfig, config_section
 from tiepoint.db import queries
+from tiepoint.db.batches import chunks
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
 from tiepoint.db.models import SRID_INFO_KEY, ImageRow
@@ -69,7 +70,7 @@ class Database:
     @classmethod
     def from_config(cls, config: DatabaseConfig | Config) -> Database:
         """Open the database a :class:`~tiepoint.config.Config` (or its ``database`` section) names."""
-        section = config.database if isinstance(config, Config) else config
+        section = config_section(config, "database", DatabaseConfig)
         return cls(section.url, section.body)
 
     # -- lifecycle -------------------------------------------------------------------------------
@@ -226,8 +227,7 @@ class Database:
             if paths is not None:
                 wanted = list(dict.fromkeys(paths))
                 among = []
-                for k in range(0, len(wanted), 500):
-                    chunk = wanted[k : k + 500]
+                for chunk in chunks(wanted):
                     among += session.scalars(select(ImageRow.id).where(ImageRow.path.in_(chunk))).all()
             return queries.overlapping_pairs(session, among)
 

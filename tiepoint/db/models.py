@@ -31,10 +31,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from tiepoint.db.types import MultiPolygonType, UTCDateTime
 
-JOB_STATES = ("queued", "running", "succeeded", "failed")
+QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
+"""The states of jobs and attempts: a job goes ``queued -> running -> succeeded | failed``."""
+JOB_STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
 """Allowed ``Job.state`` values."""
-ATTEMPT_STATES = ("running", "succeeded", "failed")
+ATTEMPT_STATES = (RUNNING, SUCCEEDED, FAILED)
 """Allowed ``JobAttempt.state`` values."""
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """SQL ``column IN ('a', 'b')`` for a check constraint."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
 
 IMAGES_TABLE = "images"
 FOOTPRINT_COLUMN = "footprint"
@@ -163,23 +171,31 @@ class Dispatcher(Base):
 
 
 class Job(Base):
-    """One submission of one image path to the cluster (a path may be submitted many times)."""
+    """One request to run a job of some kind on one key (a key may be submitted many times).
+
+    The kind says what the job does (``ingest``: an image; ``match``: an image pair, ...); the key
+    names its subject within the kind (the image path; the pair key of
+    :func:`tiepoint.records.pair_key`).
+    """
 
     __tablename__ = "jobs"
     __table_args__ = (
-        CheckConstraint("state IN ('queued', 'running', 'succeeded', 'failed')", name="ck_jobs_state"),
+        CheckConstraint(_in("state", JOB_STATES), name="ck_jobs_state"),
         CheckConstraint("attempts >= 0", name="ck_jobs_attempts"),
+        Index("ix_jobs_kind_key", "kind", "key"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    path: Mapped[str] = mapped_column(Text, index=True)
+    kind: Mapped[str] = mapped_column(Text, server_default="ingest")
+    key: Mapped[str] = mapped_column(Text)
     force: Mapped[bool] = mapped_column(Boolean, default=False)
-    state: Mapped[str] = mapped_column(Text, index=True, default="queued")
+    state: Mapped[str] = mapped_column(Text, index=True, default=QUEUED)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     maxfailures: Mapped[int] = mapped_column(Integer, default=3)
     submitted: Mapped[datetime] = mapped_column(UTCDateTime())
     updated: Mapped[datetime] = mapped_column(UTCDateTime())
     image_id: Mapped[int | None] = mapped_column(ForeignKey("images.id", ondelete="SET NULL"))
+    """The image an ingest job wrote (other kinds find their result by key)."""
     last_error: Mapped[str | None] = mapped_column(Text)
     dispatcher_id: Mapped[int | None] = mapped_column(
         ForeignKey("dispatchers.id", ondelete="SET NULL"), index=True
@@ -194,7 +210,10 @@ class Job(Base):
     )
 
     def __repr__(self) -> str:
-        return f"Job(id={self.id!r}, path={self.path!r}, state={self.state!r}, attempts={self.attempts!r})"
+        return (
+            f"Job(id={self.id!r}, kind={self.kind!r}, key={self.key!r}, state={self.state!r}, "
+            f"attempts={self.attempts!r})"
+        )
 
 
 class JobAttempt(Base):
@@ -203,14 +222,14 @@ class JobAttempt(Base):
     __tablename__ = "job_attempts"
     __table_args__ = (
         UniqueConstraint("job_id", "number", name="uq_job_attempts_job_number"),
-        CheckConstraint("state IN ('running', 'succeeded', 'failed')", name="ck_job_attempts_state"),
+        CheckConstraint(_in("state", ATTEMPT_STATES), name="ck_job_attempts_state"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     job_id: Mapped[int] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     number: Mapped[int] = mapped_column(Integer)
     """1 for the first try."""
-    state: Mapped[str] = mapped_column(Text, default="running")
+    state: Mapped[str] = mapped_column(Text, default=RUNNING)
     host: Mapped[str | None] = mapped_column(Text)
     worker: Mapped[str | None] = mapped_column(Text)
     """The Dask worker's address, once the outcome is recorded."""

@@ -17,12 +17,11 @@ from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from tiepoint.config import BodyConfig
+from tiepoint.db.batches import chunks
 from tiepoint.db.geometry import to_multipolygon, validate_lonlat
 from tiepoint.db.models import IMAGES_TABLE, Camera, ImageRow, KeypointSet
 from tiepoint.errors import DatabaseError
 from tiepoint.records import ImageRecord
-
-_CHUNK = 500
 
 
 def _insert(conn: Connection, model):
@@ -112,8 +111,7 @@ def _dedupe(records: Sequence[ImageRecord], force: bool) -> dict[str, ImageRecor
 
 def _ids_of(conn: Connection, paths: list[str]) -> dict[str, int]:
     ids: dict[str, int] = {}
-    for i in range(0, len(paths), _CHUNK):
-        chunk = paths[i : i + _CHUNK]
+    for chunk in chunks(paths):
         ids.update(conn.execute(select(ImageRow.path, ImageRow.id).where(ImageRow.path.in_(chunk))).all())
     return ids
 
@@ -134,8 +132,7 @@ def write_records(
     # Insert new paths, then (force) UPDATE the others: no UPSERT into the images table, whose
     # GeoPackage R-tree triggers misbehave under an UPSERT's conflict policy.
     written: dict[str, int] = {}
-    for i in range(0, len(rows), _CHUNK):
-        chunk = rows[i : i + _CHUNK]
+    for chunk in chunks(rows):
         stmt = _insert(conn, ImageRow).on_conflict_do_nothing(index_elements=["path"])
         written.update(conn.execute(stmt.returning(ImageRow.path, ImageRow.id), chunk).all())
     if force:
@@ -148,10 +145,9 @@ def write_records(
                 .values({k: bindparam("v_" + k) for k in existing[0] if k != "path"})
                 .returning(table.c.path, table.c.id)
             )
-            for i in range(0, len(existing), _CHUNK):
-                params = [{"v_" + k: v for k, v in row.items()} for row in existing[i : i + _CHUNK]]
-                for row_params in params:  # RETURNING with executemany UPDATE is not portable
-                    written.update(conn.execute(stmt, row_params).all())
+            for row in existing:  # RETURNING with executemany UPDATE is not portable
+                row_params = {"v_" + k: v for k, v in row.items()}
+                written.update(conn.execute(stmt, row_params).all())
     ids = dict(written)
     missing = [p for p in chosen if p not in ids]
     if missing:
@@ -160,8 +156,7 @@ def write_records(
         cameras = [_camera_row(chosen[p], i) for p, i in written.items()]
         keypoints = [_keypoint_row(chosen[p], i) for p, i in written.items()]
         for model, values in ((Camera, cameras), (KeypointSet, keypoints)):
-            for i in range(0, len(values), _CHUNK):
-                chunk = values[i : i + _CHUNK]
+            for chunk in chunks(values):
                 stmt = _insert(conn, model)
                 if force:
                     set_ = {k: stmt.excluded[k] for k in chunk[0] if k != "image_id"}

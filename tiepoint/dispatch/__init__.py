@@ -1,6 +1,12 @@
-"""Run ingest jobs on a Dask cluster and keep their ledger: :class:`ImageAdder`.
+"""Run jobs on a Dask cluster and keep their ledger in the database.
 
-Modules: :mod:`~tiepoint.dispatch.adder` (ImageAdder, the dispatcher thread),
+One generic machine, :class:`~tiepoint.dispatch.runner.JobRunner`, runs the jobs of one
+:class:`~tiepoint.dispatch.kinds.JobKind` (submission, callbacks, the single database writer,
+retries, attempt history, heartbeats and take-over, the spool, ``wait``, ``close``); each stage is a
+thin subclass: :class:`ImageAdder` (ingest).
+
+Modules: :mod:`~tiepoint.dispatch.runner` (JobRunner, the dispatcher thread),
+:mod:`~tiepoint.dispatch.kinds` (the job kinds), :mod:`~tiepoint.dispatch.adder` (ImageAdder),
 :mod:`~tiepoint.dispatch.attempt` (the wrapper run on workers), :mod:`~tiepoint.dispatch.cluster`
 (local / scheduler / SLURM clusters), :mod:`~tiepoint.dispatch.ledger` (jobs and attempts tables),
 :mod:`~tiepoint.dispatch.spool` (outcomes waiting for the database), :mod:`~tiepoint.dispatch.paths`.
@@ -10,10 +16,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ImageAdder"]
+__all__ = ["ImageAdder", "JobRunner"]
 
 if TYPE_CHECKING:
     from tiepoint.dispatch.adder import ImageAdder
+    from tiepoint.dispatch.runner import JobRunner
 
 
 def __getattr__(name: str) -> Any:  # lazy: workers import tiepoint.dispatch.attempt without the database
@@ -21,4 +28,8 @@ def __getattr__(name: str) -> Any:  # lazy: workers import tiepoint.dispatch.att
         from tiepoint.dispatch.adder import ImageAdder
 
         return ImageAdder
+    if name == "JobRunner":
+        from tiepoint.dispatch.runner import JobRunner
+
+        return JobRunner
     raise AttributeError(f"module 'tiepoint.dispatch' has no attribute {name!r}")

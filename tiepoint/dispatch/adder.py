@@ -1,93 +1,29 @@
 """The :class:`ImageAdder`: queue images for ingestion on a Dask cluster and record the results.
 
-One job per image runs the ingest pipeline on a worker and returns a result record. A single
-dispatcher thread owns every database access: it creates jobs, opens an attempt per submission,
-and, as futures finish (their done-callbacks only put them on a queue), records each attempt,
-writes the result with :meth:`Database.write_image`, and resubmits failed jobs until
-``cluster.maxfailures`` attempts have failed. Workers never touch the database. Outcomes that
-arrive while the database is unavailable go to an on-disk :class:`Spool` and are written when it
-is back.
-
-Each ImageAdder registers a row in ``dispatchers`` and its thread refreshes the row's heartbeat
-every :data:`HEARTBEAT_SECONDS`. A new ImageAdder on the same database, on any host, resumes the
-jobs of a dispatcher that is gone (see :func:`dispatcher_is_alive`).
+A thin :class:`~tiepoint.dispatch.runner.JobRunner` of the :data:`~tiepoint.dispatch.kinds.INGEST`
+kind: one job per image path runs :func:`tiepoint.ingest.ingest_image` on a worker; the runner's
+dispatcher thread writes the :class:`~tiepoint.records.ImageRecord` with
+:meth:`Database.write_images`, retries, keeps the ledger and resumes the ingest jobs of a
+dispatcher that is gone.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import logging
 import os
-import queue
-import socket
-import threading
-import time
-import traceback
-import uuid
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from tiepoint.config import Config, load_config
-from tiepoint.db import Database, DatabaseUnavailableError, Dispatcher
-from tiepoint.dispatch.attempt import AttemptOutcome, accepts_force, outcome_from_exception, run_attempt
-from tiepoint.dispatch.cluster import dashboard_link, start_cluster
-from tiepoint.dispatch.ledger import SUCCEEDED, JobRef, Ledger
-from tiepoint.dispatch.paths import expand_images
-from tiepoint.dispatch.spool import Spool, SpooledOutcome, default_spool_dir
-from tiepoint.errors import DatabaseError, ImageError, TiepointError
+from tiepoint.dispatch.kinds import INGEST, JobKind
+from tiepoint.dispatch.paths import scan_images
+from tiepoint.dispatch.runner import HEARTBEAT_SECONDS, STALE_HEARTBEATS, JobRunner, dispatcher_is_alive
+from tiepoint.errors import ImageError
 
 logger = logging.getLogger(__name__)
 
-_WRITE_ERRORS = (Exception,)
-"""Writing a result that raises anything but DatabaseUnavailableError (re-raised first) means the
-result is bad: its attempt is recorded as failed with that error."""
 
-SPOOL_RETRY_SECONDS = 2.0
-"""How often the dispatcher tries to write spooled outcomes while the database is unavailable."""
-
-SUBMIT_CHUNK = 5000
-"""Jobs submitted at a time; the dispatcher beats between chunks of a large batch."""
-
-HEARTBEAT_SECONDS = 10.0
-"""How often a dispatcher refreshes its heartbeat (default of ImageAdder's ``heartbeat``)."""
-
-STALE_HEARTBEATS = 3.0
-"""A dispatcher silent for this many heartbeat intervals is presumed dead (default of ImageAdder's
-``stale_after``, in units of its ``heartbeat``)."""
-
-_LIVE_TOKENS: set[str] = set()
-"""Tokens of the ImageAdders alive in this process."""
-
-
-def _default_job() -> Callable[..., Any]:
-    from tiepoint.pipeline import ingest_image
-
-    return ingest_image
-
-
-def dispatcher_is_alive(dispatcher: Dispatcher, now: datetime, stale_after: float) -> bool:
-    """Whether a dispatcher may still be alive, judged from its ``dispatchers`` row.
-
-    It is gone if it is closed, if its heartbeat is more than *stale_after* seconds older than
-    *now* (wherever it runs), or if it runs on this host and its process has exited (in this very
-    process: if its ImageAdder is gone).
-    """
-    if dispatcher.closed is not None:
-        return False
-    if (now - dispatcher.heartbeat).total_seconds() > stale_after:
-        return False
-    if dispatcher.host != socket.gethostname():
-        return True
-    if dispatcher.pid == os.getpid():
-        return dispatcher.token in _LIVE_TOKENS
-    import psutil
-
-    return psutil.pid_exists(dispatcher.pid)
-
-
-class ImageAdder:
+class ImageAdder(JobRunner):
     """Ingest images into the tiepoint database with jobs on a Dask cluster.
 
     Parameters
@@ -97,22 +33,10 @@ class ImageAdder:
         ``$TIEPOINT_CONFIG``, then ``./tiepoint.yml``, then the defaults.
     job : callable, optional
         ``job(path, config) -> ImageRecord``, run on the workers; default
-        :func:`tiepoint.pipeline.ingest_image`. It must be importable by the workers. If it takes a
+        :func:`tiepoint.ingest.ingest_image`. It must be importable by the workers. If it takes a
         ``force`` keyword, forced jobs get ``force=True``.
-    client : distributed.Client, optional
-        Use this client instead of starting the configured cluster (it is not closed by
-        :meth:`close`).
-    spool_dir : path, optional
-        Where outcomes wait while the database is unavailable (default: ``database.spool_dir``
-        from the configuration, else :func:`~tiepoint.dispatch.spool.default_spool_dir`).
-    resume : bool
-        Resubmit the jobs a dead dispatcher left queued or running (default True).
-    heartbeat : float, optional
-        Seconds between heartbeats (default :data:`HEARTBEAT_SECONDS`).
-    stale_after : float, optional
-        Seconds without a heartbeat after which another dispatcher is presumed dead and its jobs
-        are resumed (default :data:`STALE_HEARTBEATS` x *heartbeat*). Give every ImageAdder on one
-        database the same value.
+    client, spool_dir, resume, heartbeat, stale_after
+        See :class:`~tiepoint.dispatch.runner.JobRunner`.
 
     Examples
     --------
@@ -121,83 +45,7 @@ class ImageAdder:
     >>> ia.wait(progress=True); ia.failed_jobs                # doctest: +SKIP
     """
 
-    def __init__(
-        self,
-        config: str | os.PathLike[str] | dict[str, Any] | Config | None = None,
-        *,
-        job: Callable[..., Any] | None = None,
-        client: Any = None,
-        spool_dir: str | os.PathLike[str] | None = None,
-        resume: bool = True,
-        heartbeat: float | None = None,
-        stale_after: float | None = None,
-    ) -> None:
-        self.config = load_config(config)
-        self._job = job if job is not None else _default_job()
-        self._config_json = self.config.model_dump_json()
-        self._job_takes_force = accepts_force(self._job)
-        self.db = Database(self.config.database.url, self.config.database.body)
-        self.ledger = Ledger(self.db)
-        self.spool = Spool(
-            spool_dir or self.config.database.spool_dir or default_spool_dir(self.config.database.url)
-        )
-        self._token = uuid.uuid4().hex
-        self.heartbeat = HEARTBEAT_SECONDS if heartbeat is None else float(heartbeat)
-        self.stale_after = STALE_HEARTBEATS * self.heartbeat if stale_after is None else float(stale_after)
-        if not (self.heartbeat > 0 and self.stale_after > 0):
-            raise TiepointError(f"heartbeat ({heartbeat}) and stale_after ({stale_after}) must be > 0 s")
-        self.dispatcher_id: int | None = None
-        self._last_beat = 0.0
-        self._queue: queue.SimpleQueue[tuple[Any, ...]] = queue.SimpleQueue()
-        self._cond = threading.Condition()
-        self._futures: dict[str, tuple[int, int, Any]] = {}  # key -> (job id, attempt, future)
-        self._known: dict[int, str] = {}  # job id -> path, jobs this adder took on
-        self._force: dict[int, bool] = {}  # job id -> force, of the same jobs
-        self._finished: set[int] = set()
-        self._spool_pending = False
-        self._last_spool_try = 0.0
-        self._closed = False
-        self._client = client
-        self._cluster = None
-        self._own_client = client is None
-        if client is None:
-            try:
-                self._client, self._cluster = start_cluster(self.config.cluster)
-            except BaseException:
-                self.db.close()
-                raise
-        _LIVE_TOKENS.add(self._token)
-        self._thread = threading.Thread(
-            target=self._loop, name=f"tiepoint-dispatcher-{self._token[:12]}", daemon=True
-        )
-        self._thread.start()
-        try:
-            self._call(self._register)
-            self._call(self._replay_spool)
-            if resume:
-                self._call(self._resume)
-        except BaseException:
-            self.close()
-            raise
-        link = self.dashboard_link
-        logger.info("ImageAdder on %s; dashboard: %s", self.scheduler_address, link or "not available")
-
-    # ------------------------------------------------------------------ public API
-
-    @property
-    def client(self) -> Any:
-        """The :class:`distributed.Client` jobs are submitted with."""
-        return self._client
-
-    @property
-    def scheduler_address(self) -> str:
-        """The Dask scheduler's address."""
-        return self._client.scheduler.address
-
-    @property
-    def dashboard_link(self) -> str | None:
-        """The Dask dashboard URL, or None when it is off or bokeh is not installed."""
-        return dashboard_link(self._client)
+    kind: JobKind = INGEST
 
     def add_image(self, path: str | os.PathLike[str], force: bool = False) -> list[str]:
         """Queue one image; returns at once.
@@ -213,10 +61,16 @@ class ImageAdder:
         -------
         list of str
             The absolute path if a job was queued, else an empty list (already ingested or queued).
+
+        Raises
+        ------
+        ImageError
+            If *path* is not an existing file.
         """
         p = os.fspath(path)
         if not os.path.isfile(p):
-            raise ImageError("no such file", p)
+            problem = "is a directory, not an image file" if os.path.isdir(p) else "no such file"
+            raise ImageError(problem, p)
         return self.add_images([p], force=force)
 
     def add_images(
@@ -228,12 +82,15 @@ class ImageAdder:
         """Queue every image of a directory, a glob pattern or a list; returns at once.
 
         Images already in the database are skipped unless *force*; so are images this adder is
-        already working on (unless *force* and that job is not forced).
+        already working on (unless *force* and that job is not forced). An entry that is not a
+        readable file (a directory named like an image, a dangling or looping symbolic link, a
+        listed path that does not exist) is recorded as a failed job naming the problem, with a
+        warning; the other images are queued all the same.
 
         Parameters
         ----------
         directory_or_glob_or_list : path, glob pattern or iterable of paths
-            See :func:`tiepoint.dispatch.paths.expand_images`.
+            See :func:`tiepoint.dispatch.paths.scan_images`.
         extension : str, optional
             File extension (``"cub"`` or ``".cub"``).
         force : bool
@@ -244,25 +101,14 @@ class ImageAdder:
         list of str
             The absolute paths queued.
         """
-        paths = expand_images(directory_or_glob_or_list, extension)
-        if not paths:
-            logger.warning("no images found in %s", directory_or_glob_or_list)
+        found = scan_images(directory_or_glob_or_list, extension)
+        if found.rejected:
+            self._call(self._record_rejected, [(p, "ImageError", why) for p, why in found.rejected])
+        if not found.paths:
+            if not found.rejected:
+                logger.warning("no images found in %s", directory_or_glob_or_list)
             return []
-        return self._call(self._add, paths, force)
-
-    @property
-    def job_status(self) -> dict[str, bool | int]:
-        """``{path: True}`` for an ingested image, else ``{path: failed attempts so far}``.
-
-        Covers the newest job of every path in the ledger (all dispatchers, all sessions).
-        """
-        latest = self._call(self.ledger.latest)
-        return {p: True if state == SUCCEEDED else n for p, (state, n) in latest.items()}
-
-    @property
-    def failed_jobs(self) -> list[str]:
-        """Paths whose newest job exhausted ``maxfailures``."""
-        return [ref.path for ref in self._call(self.ledger.newest_failed)]
+        return self.submit(found.paths, force=force)
 
     def inspect(self, path: str | os.PathLike[str]) -> list[dict[str, Any]]:
         """Every attempt at ingesting *path*, oldest first.
@@ -270,409 +116,11 @@ class ImageAdder:
         Returns
         -------
         list of dict
-            Keys ``job``, ``attempt``, ``state``, ``force``, ``host``, ``worker``, ``started``,
-            ``finished``, ``error`` (``"Type: message"`` or None), ``error_type``,
-            ``error_message``, ``traceback``, ``log``.
+            Keys ``job``, ``kind``, ``key``, ``attempt``, ``state``, ``force``, ``dispatcher``,
+            ``host``, ``worker``, ``started``, ``finished``, ``error`` (``"Type: message"`` or None),
+            ``error_type``, ``error_message``, ``traceback``, ``log``.
         """
-        return self._call(self.ledger.attempts, str(Path(path).resolve()))
-
-    def rerun_failed(self) -> list[str]:
-        """Queue again every path whose newest job failed, with ``maxfailures`` more attempts.
-
-        Returns
-        -------
-        list of str
-            The paths queued.
-        """
-        return self._call(self._rerun_failed)
-
-    def wait(self, timeout: float | None = None, progress: bool = False) -> bool:
-        """Block until every job of this adder has finished and its outcome is recorded.
-
-        Parameters
-        ----------
-        timeout : float, optional
-            Seconds to wait at most.
-        progress : bool
-            Show a progress bar (rich; works in a terminal and in Jupyter).
-
-        Returns
-        -------
-        bool
-            True if all jobs finished and every outcome is in the database; False on timeout or
-            when outcomes are still spooled because the database is unavailable.
-        """
-        deadline = None if timeout is None else time.monotonic() + timeout
-        bar = None
-        if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-            bar = Progress("ingesting", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            bar.start()
-            task = bar.add_task("jobs", total=max(len(self._known), 1))
-        try:
-            while True:
-                with self._cond:
-                    busy = bool(self._futures)
-                    if busy:
-                        self._cond.wait(0.25)
-                    busy = bool(self._futures)
-                if bar is not None:
-                    bar.update(task, total=max(len(self._known), 1), completed=self.n_finished)
-                if not busy:
-                    break
-                if deadline is not None and time.monotonic() >= deadline:
-                    return False
-                if not self._thread.is_alive():
-                    raise TiepointError("the dispatcher thread has stopped")
-        finally:
-            if bar is not None:
-                bar.stop()
-        self._call(self._replay_spool)
-        return len(self.spool) == 0
-
-    @property
-    def n_finished(self) -> int:
-        """How many of this adder's jobs have finished (succeeded, failed, or outcome spooled)."""
-        with self._cond:
-            return len(self._finished)
-
-    @property
-    def n_jobs(self) -> int:
-        """How many jobs this adder has taken on."""
-        with self._cond:
-            return len(self._known)
-
-    def close(self) -> None:
-        """Stop: jobs still running are cancelled and go back to ``queued`` in the ledger (a later
-        ImageAdder resumes them), spooled outcomes are written if the database is back, the
-        dispatcher is marked closed, and the cluster started here is shut down."""
-        if self._closed:
-            return
-        self._closed = True
-        if self._thread.is_alive():
-            try:
-                self._call(self._shutdown)
-            except Exception as exc:  # e.g. the database is unavailable: a later adder resumes
-                logger.warning("closing without updating the job ledger: %s", exc)
-            self._queue.put(("stop",))
-            self._thread.join(timeout=30)
-        _LIVE_TOKENS.discard(self._token)
-        self.db.close()
-        if self._own_client:
-            try:
-                self._client.close()
-            finally:
-                if self._cluster is not None:
-                    self._cluster.close()
-
-    def __enter__(self) -> ImageAdder:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
-
-    def __repr__(self) -> str:
-        state = (
-            "closed"
-            if self._closed
-            else f"{len(self._futures)} running, {self.n_finished}/{self.n_jobs} done"
-        )
-        return (
-            f"<ImageAdder {self.config.database.url} on {self.config.cluster.kind} cluster "
-            f"{self.scheduler_address}; dashboard {self.dashboard_link or 'not available'}; {state}>"
-        )
-
-    # ------------------------------------------------------------------ dispatcher thread
-
-    def _call(self, fn: Callable[..., Any], *args: Any) -> Any:
-        """Run *fn* on the dispatcher thread and return its result (or raise its exception)."""
-        if threading.current_thread() is self._thread:
-            return fn(*args)
-        if not self._thread.is_alive():
-            raise TiepointError("this ImageAdder is closed")
-        done: cf.Future[Any] = cf.Future()
-        self._queue.put(("call", fn, args, done))
-        return done.result()
-
-    def _on_done(self, future: Any) -> None:  # runs on Dask's callback thread: never block
-        self._queue.put(("done", future))
-
-    def _loop(self) -> None:
-        while True:
-            try:
-                items = [self._queue.get(timeout=min(SPOOL_RETRY_SECONDS / 2, self.heartbeat))]
-            except queue.Empty:
-                items = []
-            while len(items) < 1000:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            done: list[Any] = []
-            for item in items:
-                if item[0] == "done":
-                    done.append(item[1])
-                    continue
-                if done:
-                    self._safely(self._handle_done, done)
-                    done = []
-                if item[0] == "stop":
-                    return
-                _, fn, args, result = item
-                try:
-                    result.set_result(fn(*args))
-                except BaseException as exc:
-                    result.set_exception(exc)
-            if done:
-                self._safely(self._handle_done, done)
-            if self._spool_pending and time.monotonic() - self._last_spool_try >= SPOOL_RETRY_SECONDS:
-                self._safely(self._replay_spool)
-            self._beat_if_due()
-            with self._cond:
-                self._cond.notify_all()
-
-    def _safely(self, fn: Callable[..., Any], *args: Any) -> None:
-        try:
-            fn(*args)
-        except Exception:  # the dispatcher must survive anything; the error is in the log
-            logger.exception("dispatcher error in %s", getattr(fn, "__name__", fn))
-
-    def _add(self, paths: list[str], force: bool) -> list[str]:
-        active = self._active_paths()
-        if not force:
-            done = set(self.db.ingested_paths())
-            paths = [p for p in paths if p not in done]
-        # a path already being worked on is not queued twice, unless forcing over a plain job
-        paths = [p for p in paths if p not in active or (force and not active[p])]
-        if not paths:
-            return []
-        jobs = self.ledger.create(paths, force, self.config.cluster.maxfailures, self.dispatcher_id)
-        self._submit(jobs)
-        return [j.path for j in jobs]
-
-    def _active_paths(self) -> dict[str, bool]:
-        """``{path: force}`` of the jobs this adder has on the cluster."""
-        with self._cond:
-            ids = {job_id for job_id, _, _ in self._futures.values()}
-            return {self._known[i]: self._force[i] for i in ids}
-
-    def _beat_if_due(self) -> None:
-        if self.dispatcher_id is None or time.monotonic() - self._last_beat < self.heartbeat:
-            return
-        self._last_beat = time.monotonic()  # also after a failure: try again one interval later
-        try:
-            self.ledger.heartbeat(self.dispatcher_id)
-        except DatabaseError as exc:
-            logger.warning("heartbeat not recorded: %s", exc)
-
-    def _submit(self, jobs: list[JobRef]) -> None:
-        """Open attempts and submit them, in chunks with heartbeats between (large batches)."""
-        for start in range(0, len(jobs), SUBMIT_CHUNK):
-            self._beat_if_due()
-            self._submit_chunk(jobs[start : start + SUBMIT_CHUNK])
-
-    def _submit_chunk(self, jobs: list[JobRef]) -> None:
-        numbers = self.ledger.begin_attempts(jobs, self.dispatcher_id)
-        keys = [f"tiepoint-ingest-{j.id}-{numbers[j.id]}-{self._token}" for j in jobs]
-        n = len(jobs)
-        futures = self._client.map(
-            run_attempt,
-            [self._job] * n,
-            [j.path for j in jobs],
-            [self._config_json] * n,
-            [j.force and self._job_takes_force for j in jobs],
-            key=keys,
-            pure=False,
-        )
-        with self._cond:
-            for job, key, fut in zip(jobs, keys, futures, strict=True):
-                self._known[job.id] = job.path
-                self._force[job.id] = job.force
-                self._finished.discard(job.id)
-                self._futures[key] = (job.id, numbers[job.id], fut)
-        for fut in futures:
-            fut.add_done_callback(self._on_done)
-
-    def _handle_done(self, futures: list[Any]) -> None:
-        # Futures leave self._futures only after their retries are submitted, so wait() never
-        # sees an empty table while a job still has attempts to go.
-        mine = []
-        for fut in futures:
-            with self._cond:
-                entry = self._futures.get(fut.key)
-            if entry is not None and entry[2] is fut:
-                mine.append((fut, entry))
-        keys = [fut.key for fut, _ in mine]
-        outcomes = self._outcomes([fut for fut, _ in mine])
-        items = [
-            SpooledOutcome(job_id, number, o)
-            for (_, (job_id, number, _)), o in zip(mine, outcomes, strict=True)
-        ]
-        retry: list[JobRef] = []
-        try:
-            for item, rec in zip(items, self._record_or_spool(items), strict=True):
-                if rec is not None and rec.retry:
-                    retry.append(rec.job)
-                else:  # succeeded, failed for good, spooled, or a duplicate outcome
-                    with self._cond:
-                        self._finished.add(item.job_id)
-            try:
-                self._submit(retry)
-            except DatabaseUnavailableError:
-                logger.warning("database unavailable: %d jobs will be resubmitted on resume", len(retry))
-        finally:
-            with self._cond:
-                for key in keys:
-                    entry = self._futures.pop(key, None)
-                    if entry is not None:
-                        entry[2].release()
-
-    def _outcomes(self, futures: list[Any]) -> list[AttemptOutcome]:
-        """The outcomes of finished futures: results gathered in one round trip to the scheduler."""
-        done = [f for f in futures if f.status == "finished"]
-        try:
-            gathered = dict(zip([f.key for f in done], self._client.gather(done), strict=True))
-        except Exception:  # a result was lost meanwhile: ask one by one
-            gathered = {}
-        out = []
-        for fut in futures:
-            outcome = gathered.get(fut.key)
-            if outcome is None:
-                try:
-                    outcome = fut.result()
-                except BaseException as exc:  # KilledWorker, CancelledError, an unpicklable result, ...
-                    outcome = outcome_from_exception(exc)
-            if not isinstance(outcome, AttemptOutcome):  # pragma: no cover - only run_attempt is submitted
-                outcome = AttemptOutcome(
-                    ok=False, error_type="TypeError", error_message=f"unexpected {outcome!r}"
-                )
-            out.append(outcome)
-        return out
-
-    def _record_or_spool(self, items: list[SpooledOutcome]) -> list[Any]:
-        """Record *items*; if the database is unavailable keep them in the spool (result None)."""
-        if not items:
-            return []
-        if not self._spool_pending:
-            try:
-                return self._record(items)
-            except DatabaseUnavailableError as exc:
-                logger.warning("database unavailable, %d outcomes spooled: %s", len(items), exc)
-                self._spool_pending = True
-                self._last_spool_try = time.monotonic()
-            except Exception:  # an unexpected failure: keep the outcomes and retry later
-                logger.exception("recording %d outcomes failed; they are spooled", len(items))
-                self._spool_pending = True
-                self._last_spool_try = time.monotonic()
-        for item in items:
-            self.spool.put(item)
-        return [None] * len(items)
-
-    def _record(self, items: list[SpooledOutcome]) -> list[Any]:
-        """Write the results and record the attempts of *items*: one transaction for each."""
-        outcomes = [item.outcome for item in items]
-        image_ids: list[Any] = [None] * len(items)
-        ok = [i for i, o in enumerate(outcomes) if o.ok]
-        unknown = {items[i].job_id for i in ok} - self._force.keys()
-        force = {**self._force, **self.ledger.force_of_many(unknown)} if unknown else self._force
-        for flag in (False, True):
-            group = [i for i in ok if force.get(items[i].job_id, False) == flag]
-            if not group:
-                continue
-            try:
-                ids = self.db.write_images([outcomes[i].result for i in group], force=flag)
-            except DatabaseUnavailableError:
-                raise
-            except _WRITE_ERRORS:  # one bad record fails the batch: write one by one to find it
-                ids = [self._write_one(outcomes, i, flag) for i in group]
-            for i, image_id in zip(group, ids, strict=True):
-                image_ids[i] = image_id
-        entries = [
-            (it.job_id, it.number, o, iid) for it, o, iid in zip(items, outcomes, image_ids, strict=True)
-        ]
-        return self.ledger.finish_many(entries)
-
-    def _write_one(self, outcomes: list[AttemptOutcome], i: int, force: bool) -> Any:
-        """Write one result; a rejected one turns its outcome into a failure (returns None)."""
-        outcome = outcomes[i]
-        try:
-            return self.db.write_image(outcome.result, force=force)
-        except DatabaseUnavailableError:
-            raise
-        except _WRITE_ERRORS as exc:
-            outcomes[i] = AttemptOutcome(
-                ok=False,
-                host=outcome.host,
-                worker=outcome.worker,
-                started=outcome.started,
-                finished=outcome.finished,
-                error_type=type(exc).__name__,
-                error_message=f"writing the result failed: {exc}",
-                traceback="".join(traceback.format_exception(exc)),
-                log=outcome.log,
-            )
-            return None
-
-    def _replay_spool(self) -> None:
-        self._last_spool_try = time.monotonic()
-        retry: list[JobRef] = []
-        pending = False
-        for path, item in self.spool.items():
-            try:
-                (rec,) = self._record([item])
-            except DatabaseUnavailableError:
-                pending = True
-                break
-            except Exception:  # keep it for a later try; the others may go through
-                logger.exception("spooled outcome %s could not be recorded", path)
-                pending = True
-                continue
-            self.spool.remove(path)
-            if rec is not None and rec.retry:
-                retry.append(rec.job)
-        self._spool_pending = pending
-        if retry:
-            self._submit(retry)
-
-    def _register(self) -> None:
-        self.dispatcher_id = self.ledger.register(self._token, socket.gethostname(), os.getpid())
-        self._last_beat = time.monotonic()
-
-    def _resume(self) -> None:
-        def alive(dispatcher: Dispatcher, now: datetime) -> bool:
-            return dispatcher_is_alive(dispatcher, now, self.stale_after)
-
-        jobs = self.ledger.take_over(self.dispatcher_id, alive)  # type: ignore[arg-type]  # registered
-        if not jobs:
-            return
-        done = set(self.db.ingested_paths())
-        finished = [j for j in jobs if j.path in done and not j.force]
-        self.ledger.mark_succeeded_without_run(finished)
-        rest = [j for j in jobs if j not in finished]
-        logger.info("resuming %d unfinished jobs (%d already ingested)", len(rest), len(finished))
-        self._submit(rest)
-
-    def _rerun_failed(self) -> list[str]:
-        active = self._active_paths()
-        jobs = [j for j in self.ledger.newest_failed() if j.path not in active]
-        self.ledger.requeue(jobs, self.config.cluster.maxfailures, self.dispatcher_id)
-        self._submit(jobs)
-        return [j.path for j in jobs]
-
-    def _shutdown(self) -> None:
-        with self._cond:
-            entries = list(self._futures.values())
-            self._futures.clear()
-        if entries:
-            self._client.cancel([fut for _, _, fut in entries])
-            self.ledger.abandon([job_id for job_id, _, _ in entries], "cancelled: the ImageAdder was closed")
-        try:
-            self._replay_spool()
-        except DatabaseError as exc:  # pragma: no cover - reported, the spool stays on disk
-            logger.warning("spooled outcomes stay in %s: %s", self.spool.directory, exc)
-        if self.dispatcher_id is not None:
-            self.ledger.close_dispatcher(self.dispatcher_id)
+        return self.inspect_key(str(Path(path).resolve()))
 
 
 __all__ = ["HEARTBEAT_SECONDS", "STALE_HEARTBEATS", "ImageAdder", "dispatcher_is_alive"]

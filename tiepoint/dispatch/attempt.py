@@ -2,8 +2,8 @@
 
 The wrapper :func:`run_attempt` never raises for an error of the job itself: it returns an
 :class:`AttemptOutcome` carrying the error, its traceback, the host, the worker, the times and the
-``tiepoint`` log lines emitted during the job. Only a worker that dies leaves no outcome; the
-dispatcher then builds one with :func:`outcome_from_lost_worker`.
+``tiepoint`` log lines emitted during the job. Only a worker that dies (or a cancelled job) leaves
+no outcome; the dispatcher then builds one with :func:`outcome_from_exception`.
 """
 
 from __future__ import annotations
@@ -62,9 +62,26 @@ def _worker_address() -> str | None:
 
 @functools.lru_cache(maxsize=8)
 def _config_from_json(text: str) -> Any:
-    from tiepoint.config import Config
+    from tiepoint.config import JobConfig
 
-    return Config.model_validate_json(text)
+    return JobConfig.model_validate_json(text)
+
+
+def describe_error(exc: BaseException, subject: str | None) -> str:
+    """The message recorded for a failed job: it always names the job's file(s).
+
+    A :class:`~tiepoint.errors.TiepointError` that names its file says enough; any other error (a
+    ``RecursionError`` from deep inside a parser, a ``KeyError``, ...) is prefixed with the
+    *subject* and said to be unexpected; its traceback keeps the details.
+    """
+    from tiepoint.errors import TiepointError
+
+    message = str(exc) or repr(exc)
+    if not subject or (isinstance(exc, TiepointError) and exc.path is not None):
+        return message
+    if isinstance(exc, TiepointError):
+        return f"{subject}: {message}"
+    return f"{subject}: unexpected {type(exc).__name__}: {message}"
 
 
 def accepts_force(job: Callable[..., Any]) -> bool:
@@ -75,20 +92,26 @@ def accepts_force(job: Callable[..., Any]) -> bool:
         return False
 
 
-def run_attempt(job: Callable[..., Any], path: str, config: Any, force: bool = False) -> AttemptOutcome:
-    """Run ``job(path, config)`` (with ``force=True`` when asked) and describe how it went.
+def run_attempt(
+    job: Callable[..., Any], payload: Any, config: Any, force: bool = False, subject: str | None = None
+) -> AttemptOutcome:
+    """Run ``job(payload, config)`` (with ``force=True`` when asked) and describe how it went.
 
     Parameters
     ----------
     job : callable
-        The job function, e.g. :func:`tiepoint.pipeline.ingest_image`.
-    path : str
-        The image path.
-    config : Config or str
-        The configuration passed through to the job; a JSON string (as the dispatcher sends it, to
+        The job function, e.g. :func:`tiepoint.ingest.ingest_image`.
+    payload : object
+        What the job works on: an image path for ingest, a :class:`~tiepoint.records.PairTask` for
+        pair matching.
+    config : JobConfig or str
+        The stage settings passed through to the job; a JSON string (as the dispatcher sends it, to
         keep each task small) is parsed once per worker process.
     force : bool
         Pass ``force=True`` to the job (only for jobs that accept it).
+    subject : str, optional
+        The file(s) the job is about, named in its error message if the error does not (default:
+        the payload itself when it is a string).
 
     Returns
     -------
@@ -110,14 +133,16 @@ def run_attempt(job: Callable[..., Any], path: str, config: Any, force: bool = F
     logger.addHandler(handler)
     outcome = AttemptOutcome(ok=False, host=socket.gethostname(), worker=_worker_address())
     outcome.started = datetime.now(UTC)
+    if subject is None and isinstance(payload, str):
+        subject = payload
     try:
-        outcome.result = job(path, config, force=True) if force else job(path, config)
+        outcome.result = job(payload, config, force=True) if force else job(payload, config)
         outcome.ok = True
     except Exception as exc:
         outcome.error_type = type(exc).__name__
-        outcome.error_message = str(exc) or repr(exc)
+        outcome.error_message = describe_error(exc, subject)
         outcome.traceback = traceback.format_exc()
-        logger.error("job for %s failed: %s: %s", path, outcome.error_type, outcome.error_message)
+        logger.error("job failed: %s: %s", outcome.error_type, outcome.error_message)
     finally:
         outcome.finished = datetime.now(UTC)
         logger.removeHandler(handler)

@@ -1,6 +1,8 @@
 """The job ledger: the ``jobs``, ``job_attempts`` and ``dispatchers`` tables, used by dispatchers only.
 
-A job is one request to ingest one image (``path``, ``force``). Its ``state`` goes
+A job is one request to run a job of one kind on one key (``kind``, ``key``, ``force``): ``ingest``
+an image path, ``match`` an image pair, ... Every query takes the kind, so dispatchers of different
+kinds on one database never see, resume or run each other's jobs. A job's ``state`` goes
 ``queued -> running -> succeeded | failed``; every submission to the cluster is a
 :class:`~tiepoint.db.JobAttempt` numbered from 1, ``running`` until its outcome is recorded. A job
 fails once ``maxfailures`` attempts have failed. While queued or running, a job is owned by the
@@ -11,17 +13,18 @@ dispatcher judged gone to another. All methods open their own short session.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import socket
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
 
-from tiepoint.db import Database, Dispatcher, Job, JobAttempt
+from tiepoint.db import FAILED, QUEUED, RUNNING, SUCCEEDED, Database, Dispatcher, Job, JobAttempt
+from tiepoint.db.batches import chunks
 from tiepoint.dispatch.attempt import AttemptOutcome
 
-QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 CANCELLED, LOST = "Cancelled", "DispatcherLost"
 """``error_type`` of failed attempts that say nothing about the image: cancelled by their own
 dispatcher as it closed, or lost with a dispatcher that died. They do not count as failures."""
@@ -35,7 +38,7 @@ class JobRef:
     """What the dispatcher needs to (re)submit a job."""
 
     id: int
-    path: str
+    key: str
     force: bool
 
 
@@ -56,19 +59,13 @@ def _counts_as_failure() -> Any:
     )
 
 
-def _chunks(items: Sequence[Any], size: int = 2000) -> Iterator[Sequence[Any]]:
-    """Slices of at most *size* (keeps IN lists and executemany batches within SQLite's limits)."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _bulk_update(s: Any, model: Any, rows: list[dict[str, Any]]) -> None:
     """UPDATE by primary key, one executemany per set of columns."""
     groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(tuple(sorted(row)), []).append(row)
     for group in groups.values():
-        for chunk in _chunks(group):
+        for chunk in chunks(group):
             s.execute(update(model), chunk)
 
 
@@ -119,8 +116,10 @@ class Ledger:
                 update(Dispatcher).where(Dispatcher.id == dispatcher_id).values(heartbeat=now, closed=now)
             )
 
-    def take_over(self, dispatcher_id: int, alive: Callable[[Dispatcher, datetime], bool]) -> list[JobRef]:
-        """Take the queued and running jobs of dispatchers that are gone; return them, oldest first.
+    def take_over(
+        self, kind: str, dispatcher_id: int, alive: Callable[[Dispatcher, datetime], bool]
+    ) -> list[JobRef]:
+        """Take the queued and running *kind* jobs of dispatchers that are gone; return them, oldest first.
 
         Their running attempts are closed as failed with :data:`LOST` (not counted as failures)
         and the jobs, now owned by *dispatcher_id*, are queued. A job is claimed only if its owner
@@ -128,6 +127,8 @@ class Ledger:
 
         Parameters
         ----------
+        kind : str
+            Only jobs of this kind are taken.
         dispatcher_id : int
             The dispatcher taking over.
         alive : callable
@@ -138,11 +139,13 @@ class Ledger:
         with self.db.session() as s:
             now = self._clock(s)
             rows = s.execute(
-                select(Job.id, Job.path, Job.force, Job.dispatcher_id).where(Job.state.in_(ACTIVE))
+                select(Job.id, Job.key, Job.force, Job.dispatcher_id).where(
+                    Job.kind == kind, Job.state.in_(ACTIVE)
+                )
             ).all()
             owners = sorted({r.dispatcher_id for r in rows if r.dispatcher_id not in (None, dispatcher_id)})
             live = {dispatcher_id}
-            for chunk in _chunks(owners):
+            for chunk in chunks(owners):
                 found = s.execute(select(Dispatcher).where(Dispatcher.id.in_(chunk))).scalars()
                 live.update(d.id for d in found if alive(d, now))
             lost: dict[int | None, list[int]] = {}
@@ -151,7 +154,7 @@ class Ledger:
                     lost.setdefault(r.dispatcher_id, []).append(r.id)
             for owner, ids in lost.items():
                 same_owner = Job.dispatcher_id.is_(None) if owner is None else Job.dispatcher_id == owner
-                for chunk in _chunks(ids):
+                for chunk in chunks(ids):
                     claim = (
                         update(Job)
                         .where(Job.id.in_(chunk), Job.state.in_(ACTIVE), same_owner)
@@ -160,27 +163,33 @@ class Ledger:
                         .execution_options(synchronize_session=False)
                     )
                     taken += s.execute(claim).scalars().all()
-            for chunk in _chunks(taken):
+            for chunk in chunks(taken):
                 s.execute(
                     update(JobAttempt)
                     .where(JobAttempt.job_id.in_(chunk), JobAttempt.state == RUNNING)
                     .values(state=FAILED, finished=now, error_type=LOST, error_message="dispatcher lost")
                     .execution_options(synchronize_session=False)
                 )
-        refs = {r.id: JobRef(r.id, r.path, bool(r.force)) for r in rows}
+        refs = {r.id: JobRef(r.id, r.key, bool(r.force)) for r in rows}
         return [refs[i] for i in sorted(taken)]
 
     # -- jobs --------------------------------------------------------------------------------------
 
     def create(
-        self, paths: Sequence[str], force: bool, maxfailures: int, dispatcher_id: int | None = None
+        self,
+        kind: str,
+        keys: Sequence[str],
+        force: bool,
+        maxfailures: int,
+        dispatcher_id: int | None = None,
     ) -> list[JobRef]:
-        """Add one queued job per path, owned by *dispatcher_id*, and return them (in the order of
-        *paths*)."""
+        """Add one queued *kind* job per key, owned by *dispatcher_id*, and return them (in the order
+        of *keys*)."""
         now = _now()
         rows = [
             {
-                "path": p,
+                "kind": kind,
+                "key": k,
                 "force": force,
                 "state": QUEUED,
                 "attempts": 0,
@@ -189,13 +198,67 @@ class Ledger:
                 "updated": now,
                 "dispatcher_id": dispatcher_id,
             }
-            for p in paths
+            for k in keys
         ]
         refs: list[JobRef] = []
         with self.db.session() as s:
-            for chunk in _chunks(rows):
-                stmt = insert(Job).returning(Job.id, Job.path, sort_by_parameter_order=True)
-                refs += [JobRef(r.id, r.path, force) for r in s.execute(stmt, chunk)]
+            for chunk in chunks(rows):
+                stmt = insert(Job).returning(Job.id, Job.key, sort_by_parameter_order=True)
+                refs += [JobRef(r.id, r.key, force) for r in s.execute(stmt, chunk)]
+        return refs
+
+    def create_failed(
+        self, kind: str, rejected: Sequence[tuple[str, str, str]], dispatcher_id: int | None = None
+    ) -> list[JobRef]:
+        """Record keys that could not be submitted at all as failed jobs, each with one failed attempt.
+
+        Parameters
+        ----------
+        kind : str
+            The jobs' kind.
+        rejected : sequence of (key, error type, message)
+            What went wrong with each key (e.g. ``("/data/x.cub", "ImageError", "is a directory")``).
+        dispatcher_id : int, optional
+            The dispatcher recording them.
+        """
+        if not rejected:
+            return []
+        now = _now()
+        rows = [
+            {
+                "kind": kind,
+                "key": key,
+                "force": False,
+                "state": FAILED,
+                "attempts": 1,
+                "maxfailures": 1,
+                "submitted": now,
+                "updated": now,
+                "dispatcher_id": dispatcher_id,
+                "last_error": f"{etype}: {message}"[:ERROR_MESSAGE_LIMIT],
+            }
+            for key, etype, message in rejected
+        ]
+        refs: list[JobRef] = []
+        with self.db.session() as s:
+            for chunk in chunks(rows):
+                stmt = insert(Job).returning(Job.id, Job.key, sort_by_parameter_order=True)
+                refs += [JobRef(r.id, r.key, False) for r in s.execute(stmt, chunk)]
+            attempts = [
+                {
+                    "job_id": ref.id,
+                    "number": 1,
+                    "state": FAILED,
+                    "started": now,
+                    "finished": now,
+                    "host": socket.gethostname(),
+                    "error_type": etype,
+                    "error_message": f"{key}: {message}"[:ERROR_MESSAGE_LIMIT],
+                }
+                for ref, (key, etype, message) in zip(refs, rejected, strict=True)
+            ]
+            for chunk in chunks(attempts):
+                s.execute(insert(JobAttempt), chunk)
         return refs
 
     def begin_attempts(self, jobs: Sequence[JobRef], dispatcher_id: int | None = None) -> dict[int, int]:
@@ -206,7 +269,7 @@ class Ledger:
         now = _now()
         numbers: dict[int, int] = {}
         with self.db.session() as s:
-            for chunk in _chunks([j.id for j in jobs]):
+            for chunk in chunks([j.id for j in jobs]):
                 for job_id, attempts in s.execute(select(Job.id, Job.attempts).where(Job.id.in_(chunk))):
                     numbers[job_id] = (attempts or 0) + 1
             updates = [
@@ -214,20 +277,11 @@ class Ledger:
                 for i, n in numbers.items()
             ]
             new = [{"job_id": i, "number": n, "state": RUNNING, "started": now} for i, n in numbers.items()]
-            for chunk in _chunks(updates):
+            for chunk in chunks(updates):
                 s.execute(update(Job), chunk)
-            for chunk in _chunks(new):
+            for chunk in chunks(new):
                 s.execute(insert(JobAttempt), chunk)
         return numbers
-
-    def finish(
-        self, job_id: int, number: int, outcome: AttemptOutcome, image_id: Any = None
-    ) -> Recorded | None:
-        """Record an attempt's outcome and advance its job.
-
-        Returns None when that attempt was already closed (a replayed or duplicate outcome).
-        """
-        return self.finish_many([(job_id, number, outcome, image_id)])[0]
 
     def finish_many(self, items: Sequence[tuple[int, int, AttemptOutcome, Any]]) -> list[Recorded | None]:
         """Record many ``(job id, attempt number, outcome, image id)`` in one transaction.
@@ -247,8 +301,8 @@ class Ledger:
         job_updates: dict[int, dict[str, Any]] = {}
         attempt_updates: list[dict[str, Any]] = []
         with self.db.session() as s:
-            for chunk in _chunks(ids):
-                cols = (Job.id, Job.path, Job.force, Job.state, Job.maxfailures)
+            for chunk in chunks(ids):
+                cols = (Job.id, Job.key, Job.force, Job.state, Job.maxfailures)
                 jobs.update({r.id: r for r in s.execute(select(*cols).where(Job.id.in_(chunk)))})
                 running = select(JobAttempt.id, JobAttempt.job_id, JobAttempt.number).where(
                     JobAttempt.job_id.in_(chunk), JobAttempt.state == RUNNING
@@ -289,7 +343,7 @@ class Ledger:
                     retry = state[job_id] in ACTIVE and failures[job_id] < job.maxfailures
                     state[job_id] = RUNNING if retry else FAILED
                 update_job["state"] = state[job_id]
-                ref = JobRef(job_id, job.path, bool(job.force))
+                ref = JobRef(job_id, job.key, bool(job.force))
                 out.append(Recorded(ref, state[job_id], failures[job_id], retry))
             _bulk_update(s, JobAttempt, attempt_updates)
             _bulk_update(s, Job, list(job_updates.values()))
@@ -327,11 +381,6 @@ class Ledger:
                 update(Job).where(Job.id.in_(ids), Job.state.in_(ACTIVE)).values(state=QUEUED, updated=now)
             )
 
-    def force_of(self, job_id: int) -> bool:
-        """Whether a job was queued with ``force``."""
-        with self.db.session() as s:
-            return bool(s.execute(select(Job.force).where(Job.id == job_id)).scalar_one())
-
     def mark_succeeded_without_run(self, jobs: Sequence[JobRef]) -> None:
         """Close jobs whose image is already in the database (resumed after its result was written)."""
         if not jobs:
@@ -341,10 +390,10 @@ class Ledger:
                 update(Job).where(Job.id.in_([j.id for j in jobs])).values(state=SUCCEEDED, updated=_now())
             )
 
-    def latest(self) -> dict[str, tuple[str, int]]:
-        """``{path: (state, failed attempts)}`` of the newest job of every path."""
+    def latest(self, kind: str) -> dict[str, tuple[str, int]]:
+        """``{key: (state, failed attempts)}`` of the newest *kind* job of every key."""
         with self.db.session() as s:
-            newest = select(func.max(Job.id).label("id")).group_by(Job.path).subquery()
+            newest = select(func.max(Job.id).label("id")).where(Job.kind == kind).group_by(Job.key).subquery()
             fails = (
                 select(JobAttempt.job_id, func.count().label("n"))
                 .where(_counts_as_failure())
@@ -352,23 +401,53 @@ class Ledger:
                 .subquery()
             )
             q = (
-                select(Job.path, Job.state, func.coalesce(fails.c.n, 0))
+                select(Job.key, Job.state, func.coalesce(fails.c.n, 0))
                 .join(newest, newest.c.id == Job.id)
                 .outerjoin(fails, fails.c.job_id == Job.id)
-                .order_by(Job.path)
+                .order_by(Job.key)
             )
-            return {path: (state, int(n)) for path, state, n in s.execute(q)}
+            return {key: (state, int(n)) for key, state, n in s.execute(q)}
 
-    def newest_failed(self) -> list[JobRef]:
-        """The newest job of every path whose newest job failed."""
+    def newest_failed(self, kind: str) -> list[JobRef]:
+        """The newest *kind* job of every key whose newest job failed."""
         with self.db.session() as s:
-            newest = select(func.max(Job.id).label("id")).group_by(Job.path).subquery()
+            newest = select(func.max(Job.id).label("id")).where(Job.kind == kind).group_by(Job.key).subquery()
             q = (
-                select(Job.id, Job.path, Job.force)
+                select(Job.id, Job.key, Job.force)
                 .join(newest, newest.c.id == Job.id)
                 .where(Job.state == FAILED)
             )
-            return [JobRef(r.id, r.path, bool(r.force)) for r in s.execute(q.order_by(Job.path))]
+            return [JobRef(r.id, r.key, bool(r.force)) for r in s.execute(q.order_by(Job.key))]
+
+    def last_errors(self, kind: str, keys: Sequence[str]) -> dict[str, str | None]:
+        """``{key: error of the newest attempt of the newest job}`` for *keys* (one query per chunk)."""
+        out: dict[str, str | None] = {}
+        with self.db.session() as s:
+            for chunk in chunks(list(keys)):
+                newest_job = (
+                    select(func.max(Job.id).label("id"))
+                    .where(Job.kind == kind, Job.key.in_(chunk))
+                    .group_by(Job.key)
+                    .subquery()
+                )
+                newest_attempt = (
+                    select(JobAttempt.job_id, func.max(JobAttempt.number).label("number"))
+                    .join(newest_job, newest_job.c.id == JobAttempt.job_id)
+                    .group_by(JobAttempt.job_id)
+                    .subquery()
+                )
+                q = (
+                    select(Job.key, JobAttempt.error_type, JobAttempt.error_message)
+                    .join(newest_attempt, newest_attempt.c.job_id == Job.id)
+                    .join(
+                        JobAttempt,
+                        (JobAttempt.job_id == newest_attempt.c.job_id)
+                        & (JobAttempt.number == newest_attempt.c.number),
+                    )
+                )
+                for key, etype, message in s.execute(q):
+                    out[key] = f"{etype}: {message}" if etype else None
+        return out
 
     def requeue(self, jobs: Sequence[JobRef], extra_failures: int, dispatcher_id: int | None = None) -> None:
         """Give failed jobs ``extra_failures`` more attempts and queue them again, owned by
@@ -382,13 +461,13 @@ class Ledger:
                 job.updated = _now()
                 job.dispatcher_id = dispatcher_id
 
-    def attempts(self, path: str) -> list[dict[str, Any]]:
-        """Every attempt of every job of *path*, oldest first, as plain dicts."""
+    def attempts(self, kind: str, key: str) -> list[dict[str, Any]]:
+        """Every attempt of every *kind* job of *key*, oldest first, as plain dicts."""
         with self.db.session() as s:
             q = (
                 select(Job, JobAttempt)
                 .join(JobAttempt, JobAttempt.job_id == Job.id)
-                .where(Job.path == path)
+                .where(Job.kind == kind, Job.key == key)
                 .order_by(Job.id, JobAttempt.number)
             )
             out = []
@@ -397,9 +476,12 @@ class Ledger:
                 out.append(
                     {
                         "job": job.id,
+                        "kind": job.kind,
+                        "key": job.key,
                         "attempt": a.number,
                         "state": a.state,
                         "force": bool(job.force),
+                        "dispatcher": job.dispatcher_id,
                         "host": a.host,
                         "worker": a.worker,
                         "started": a.started,

@@ -27,6 +27,12 @@ class SpooledOutcome:
     job_id: int
     number: int
     outcome: AttemptOutcome
+    kind: str = "ingest"
+    """The job kind: only a dispatcher of that kind replays it (the spool is per database)."""
+
+
+def _kind_of(item: SpooledOutcome) -> str:
+    return getattr(item, "kind", "ingest")  # outcomes spooled before job kinds existed were ingests
 
 
 def default_spool_dir(database_url: str) -> Path:
@@ -81,8 +87,9 @@ class Spool:
         os.replace(tmp, path)
         return path
 
-    def items(self) -> Iterator[tuple[Path, SpooledOutcome]]:
-        """The spooled outcomes, oldest job first, with their files (unreadable files are skipped)."""
+    def items(self, kind: str | None = None) -> Iterator[tuple[Path, SpooledOutcome]]:
+        """The spooled outcomes (of *kind*, or all), oldest job first, with their files (unreadable
+        files are skipped)."""
         if not self.directory.is_dir():
             return
         for path in sorted(self.directory.glob("*.pkl")):
@@ -91,7 +98,14 @@ class Spool:
                     item = pickle.load(f)
             except (OSError, EOFError, pickle.UnpicklingError):
                 continue
-            yield path, item
+            if kind is None or _kind_of(item) == kind:
+                yield path, item
+
+    def count(self, kind: str | None = None) -> int:
+        """How many outcomes (of *kind*, or all) wait in the spool."""
+        if kind is None:
+            return len(self)
+        return sum(1 for _ in self.items(kind))
 
     def remove(self, path: Path) -> None:
         """Forget a spooled outcome once the database holds it."""

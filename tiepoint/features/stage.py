@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from tiepoint.config import Config, FeaturesConfig
+from tiepoint.config import FeaturesConfig, JobConfig
 from tiepoint.errors import FeatureError
 from tiepoint.features.extraction import extract, resolve_config
 from tiepoint.features.extractors import load_extractor
@@ -57,7 +57,7 @@ def _json_roundtrip(params: dict[str, Any]) -> dict[str, Any]:
 
 def main(
     image_path: str | os.PathLike[str],
-    config: Config | FeaturesConfig | dict[str, Any] | str | None = None,
+    config: JobConfig | FeaturesConfig | dict[str, Any] | str | None = None,
     keypoint_dir: str | os.PathLike[str] | None = None,
     *,
     overwrite: bool = False,
@@ -70,8 +70,8 @@ def main(
     ----------
     image_path : path
         Image readable by ``tiepoint.io.open_image``.
-    config : Config, FeaturesConfig, dict, str or None
-        A whole :class:`Config` (its ``features`` and ``output.keypoint_dir`` are used), feature
+    config : Config, JobConfig, FeaturesConfig, dict, str or None
+        A whole configuration (its ``features`` and ``output.keypoint_dir`` are used), feature
         settings, or a name in ``tiepoint.features.confs``.
     keypoint_dir : path, optional
         Overrides ``output.keypoint_dir``; None with no Config puts the file beside the image.
@@ -91,10 +91,9 @@ def main(
     from tiepoint.io import content_hash as hash_file
     from tiepoint.io import open_image  # lazy: io is the stage before this one
 
-    if isinstance(config, Config):
+    if isinstance(config, JobConfig):
         keypoint_dir = config.output.keypoint_dir if keypoint_dir is None else keypoint_dir
-        config = config.features
-    features = resolve_config(config)
+    features = resolve_config(config.features if isinstance(config, JobConfig) else config)
     path = keypoint_path(image_path, keypoint_dir)
     digest = hash_file(image_path) if content_hash is None else content_hash
     if not overwrite and is_current(path, digest, features, need_ground=ground is not None):

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 from shapely.geometry import MultiPolygon, Polygon
 
-from tiepoint.config import Config, FootprintConfig
+from tiepoint.config import FootprintConfig, JobConfig, config_section
 from tiepoint.errors import FootprintError
 from tiepoint.footprint.boundary import DEFAULT_TOLERANCE_PX, Boundary, camera_label, image_boundary
 from tiepoint.footprint.coords import domain_bounds, xyz_to_lonlat
@@ -27,12 +27,8 @@ class Footprint:
     boundary: Boundary
 
 
-def _settings(config: Config | FootprintConfig | None) -> FootprintConfig:
-    if config is None:
-        return FootprintConfig()
-    if isinstance(config, Config):
-        return config.footprint
-    return config
+def _settings(config: JobConfig | FootprintConfig | None) -> FootprintConfig:
+    return config_section(config, "footprint", FootprintConfig)
 
 
 def _pole(camera: Any, boundary: Boundary) -> float:
@@ -47,7 +43,7 @@ def _pole(camera: Any, boundary: Boundary) -> float:
 
 def compute_footprint(
     camera: Any,
-    config: Config | FootprintConfig | None = None,
+    config: JobConfig | FootprintConfig | None = None,
     *,
     points_per_edge: int | None = None,
     lon_domain: int | None = None,
@@ -60,7 +56,7 @@ def compute_footprint(
     ----------
     camera : camera model
         From :func:`tiepoint.camera.from_isd`.
-    config : Config or FootprintConfig, optional
+    config : Config, JobConfig or FootprintConfig, optional
         ``points_per_edge`` and ``longitude_domain`` come from here unless given explicitly.
     points_per_edge : int, optional
         Samples per image edge; None (and none configured) samples adaptively (see
@@ -104,7 +100,7 @@ def latlon_footprint(
     *,
     source: str | None = None,
     image: Any = None,
-    config: Config | FootprintConfig | None = None,
+    config: JobConfig | FootprintConfig | None = None,
     points_per_edge: int | None = None,
     lon_domain: int | None = None,
     path: Any = None,
@@ -147,7 +143,7 @@ def latlon_footprint(
 def footprint_xyz(
     camera: Any,
     *,
-    config: Config | FootprintConfig | None = None,
+    config: JobConfig | FootprintConfig | None = None,
     points_per_edge: int | None = None,
     path: Any = None,
 ) -> Polygon:

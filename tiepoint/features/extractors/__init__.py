@@ -9,15 +9,17 @@ from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from typing import Any, ClassVar
+from typing import Any, ClassVar, get_args
 
 import cv2
 import numpy as np
 
+from tiepoint.config import ExtractorName
 from tiepoint.errors import FeatureError
 from tiepoint.features.keypoints import Keypoints
 
-EXTRACTORS = ("sift", "orb", "akaze")
+EXTRACTORS: tuple[str, ...] = get_args(ExtractorName)
+"""The extractor names, as the configuration defines them (one module each in this package)."""
 
 
 class Extractor(ABC):

@@ -1,4 +1,4 @@
-"""The per-image ingest job: image file in, :class:`~tiepoint.records.ImageRecord` out.
+"""The ingest job, one per image: image file in, :class:`~tiepoint.records.ImageRecord` out.
 
 :func:`ingest_image` is what :class:`tiepoint.ImageAdder` runs on each worker:
 
@@ -14,14 +14,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from tiepoint.config import Config, load_config
+from tiepoint.config import JobConfig, load_job_config
 from tiepoint.records import ImageRecord
+from tiepoint.timings import timed
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,10 @@ def _product_id(label: Any) -> str | None:
 
 
 def ingest_image(
-    path: str | os.PathLike[str], config: Config | dict[str, Any] | str | None = None, *, force: bool = False
+    path: str | os.PathLike[str],
+    config: JobConfig | dict[str, Any] | str | None = None,
+    *,
+    force: bool = False,
 ) -> ImageRecord:
     """Run the ingest pipeline on one image.
 
@@ -53,7 +56,7 @@ def ingest_image(
     path : path
         An image readable by :func:`tiepoint.io.open_image` whose camera
         :func:`tiepoint.camera.find_camera` finds (sidecar ``<stem>.json`` ISD, or a CSMState blob).
-    config : Config, dict, path or None
+    config : Config, JobConfig, dict, path or None
         The configuration; ``features``, ``footprint`` and ``output.keypoint_dir`` are used.
     force : bool
         Extract keypoints again even if an up-to-date keypoint file exists (same image content,
@@ -72,36 +75,36 @@ def ingest_image(
     from tiepoint.camera import find_camera
     from tiepoint.footprint import compute_footprint, footprint_xyz, keypoint_ground, latlon_footprint
     from tiepoint.io import content_hash, open_image
+    from tiepoint.pixels import to_camera_coords
 
-    cfg = load_config(config)
+    cfg = load_job_config(config)
     image_path = Path(path).absolute()
     started = datetime.now(UTC)
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    with open_image(image_path) as img:
-        (lines, samples), bands = img.shape, img.bands
-        product_id = _product_id(img.label)
-    digest = content_hash(image_path)
-    t1 = time.perf_counter()
-    camera = find_camera(image_path)
-    t2 = time.perf_counter()
-    if cfg.footprint.source == "cube":
-        latlon = latlon_footprint(camera, source="cube", image=image_path, config=cfg)
-        xyz = footprint_xyz(camera, config=cfg)
-    else:
-        fp = compute_footprint(camera, cfg)
-        latlon, xyz = fp.latlon, fp.xyz
-    t3 = time.perf_counter()
+    with timed(timings, "read"):
+        with open_image(image_path) as img:
+            (lines, samples), bands = img.shape, img.bands
+            product_id = _product_id(img.label)
+        digest = content_hash(image_path)
+    with timed(timings, "camera"):
+        camera = find_camera(image_path)
+    with timed(timings, "footprint"):
+        if cfg.footprint.source == "cube":
+            latlon = latlon_footprint(camera, source="cube", image=image_path, config=cfg)
+            xyz = footprint_xyz(camera, config=cfg)
+        else:
+            fp = compute_footprint(camera, cfg)
+            latlon, xyz = fp.latlon, fp.xyz
     lon_domain = cfg.footprint.longitude_domain
 
     def ground(kps: Any) -> dict[str, Any]:
-        return keypoint_ground(camera, kps.y, kps.x, lon_domain=lon_domain, pixel_origin="center")
+        kp_lines, kp_samples = to_camera_coords(kps.x, kps.y)
+        return keypoint_ground(camera, kp_lines, kp_samples, lon_domain=lon_domain)
 
-    kp_file = features.main(image_path, cfg, overwrite=force, ground=ground, content_hash=digest)
-    t4 = time.perf_counter()
-    summary = features.summarize(kp_file)
-    t5 = time.perf_counter()
-    timings.update(read=t1 - t0, camera=t2 - t1, footprint=t3 - t2, features=t4 - t3, summary=t5 - t4)
+    with timed(timings, "features"):
+        kp_file = features.main(image_path, cfg, overwrite=force, ground=ground, content_hash=digest)
+    with timed(timings, "summary"):
+        summary = features.summarize(kp_file)
     logger.info(
         "%s: %d x %d, %d keypoints, footprint %.3f..%.3f E in %.2f s",
         image_path.name,
@@ -110,7 +113,7 @@ def ingest_image(
         summary.count,
         latlon.bounds[0],
         latlon.bounds[2],
-        t5 - t0,
+        sum(timings.values()),
     )
     return ImageRecord(
         path=str(image_path),

@@ -72,14 +72,15 @@ def workspace(tmp_path_factory, ctx_isd_dir) -> tuple[Path, Path, list[Path], Pa
 def test_add_status_failed_inspect_retry_footprints(workspace, tmp_path):
     config, cubes_dir, cubes, corrupt = workspace
     result = runner.invoke(app, ["add", str(cubes_dir), "--ext", "cub", "-c", str(config)])
-    assert result.exit_code == 0, result.output
-    assert "2 images queued" in result.output and "1 failed" in result.output
+    assert result.exit_code == 3, result.output  # a job failed: scripts and SLURM chains can tell
+    assert "2 images queued" in result.output and "1 ok, 1 failed" in result.output
     db = Database(load_config(config).database.url)
     assert db.ingested_paths() == {str(c) for c in cubes}
 
-    result = runner.invoke(app, ["status", "-c", str(config)])
+    result = runner.invoke(app, ["status", "-c", str(config)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    assert "1 failed, 1 succeeded" in result.output
+    assert "ingest: 1 failed, 1 succeeded" in result.output
+    assert cubes[0].name in result.output and corrupt.name in result.output
 
     result = runner.invoke(app, ["failed", "-c", str(config)])
     assert str(corrupt) in result.output and "ImageError" in result.output
@@ -89,13 +90,14 @@ def test_add_status_failed_inspect_retry_footprints(workspace, tmp_path):
     assert "attempt 1: failed" in result.output and "Traceback" in result.output
 
     result = runner.invoke(app, ["retry", "-c", str(config)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 3, result.output  # the corrupt cube fails again
     assert "1 images queued" in result.output
     result = runner.invoke(app, ["inspect", str(corrupt), "-c", str(config), "--no-log"])
     assert "attempt 1: failed" in result.output and "attempt 2: failed" in result.output
 
     # already ingested: nothing to do unless --force
     result = runner.invoke(app, ["add", str(cubes[0]), "-c", str(config)])
+    assert result.exit_code == 0, result.output
     assert "0 images queued" in result.output
 
     png = tmp_path / "map.png"
@@ -145,7 +147,7 @@ def test_ctrl_c_during_add_leaves_a_consistent_ledger(workspace, tmp_path):
     assert proc.returncode == 130, err
     assert "interrupted" in err
     with db.session() as s:
-        jobs = dict(s.execute(select(Job.path, Job.state)).all())
+        jobs = dict(s.execute(select(Job.key, Job.state)).all())
         running = s.execute(select(func.count()).where(JobAttempt.state == "running")).scalar_one()
     assert len(jobs) == 30 and running == 0
     done = {p for p, state in jobs.items() if state == "succeeded"}

@@ -1,0 +1,85 @@
+"""Job kinds: what differs between dispatched stages, as small specs (the machinery is :class:`JobRunner`).
+
+As dask-jobqueue's ``SLURMJob`` only names what differs from the generic ``Job``, a :class:`JobKind`
+names what a stage's jobs are: how the ledger calls them, what runs on the workers, what a worker is
+sent for a key, how results are written (by the dispatcher, in one transaction per batch) and which
+keys are done already. :data:`INGEST` is the image-ingest kind; the pair-matching and registration
+stages add theirs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tiepoint.db import Database
+
+
+def _keys_as_payloads(db: Database, keys: Sequence[str]) -> list[Any]:
+    return list(keys)
+
+
+@dataclass(frozen=True)
+class JobKind:
+    """The spec of one kind of dispatched job.
+
+    Attributes
+    ----------
+    name : str
+        Stored in ``jobs.kind``; the ledger never mixes kinds.
+    label : str
+        Shown on progress bars (``"ingesting"``) and used in Dask task keys.
+    run : callable
+        ``run(payload, config[, force=True])``, executed on a worker: it must be importable there
+        and open no database connection. ``config`` is a :class:`tiepoint.config.JobConfig`.
+    write : callable
+        ``write(db, results, force) -> ids``: stores a batch of results in one transaction,
+        idempotently on their keys, and returns one id (or None) per result: ingest results give
+        the image id recorded on the job.
+    done : callable
+        ``done(db, keys) -> set``: those of *keys* whose result the database already holds (they
+        are not run again unless forced).
+    payloads : callable
+        ``payloads(db, keys) -> list``: what each job is sent (default: its key). Called on the
+        dispatcher thread when jobs are submitted, retried or resumed.
+    subject : callable
+        ``subject(payload) -> str``: the file(s) a job is about, named in its error messages.
+    """
+
+    name: str
+    label: str
+    run: Callable[..., Any]
+    write: Callable[[Database, Sequence[Any], bool], list[Any]]
+    done: Callable[[Database, Sequence[str]], set[str]]
+    payloads: Callable[[Database, Sequence[str]], list[Any]] = _keys_as_payloads
+    subject: Callable[[Any], str] = str
+
+
+def _ingest_image(path: str, config: Any, force: bool = False) -> Any:
+    """The ingest job (imported lazily so the dispatcher does not load the stages)."""
+    from tiepoint.ingest import ingest_image
+
+    return ingest_image(path, config, force=force)
+
+
+def _write_images(db: Database, records: Sequence[Any], force: bool) -> list[Any]:
+    return db.write_images(records, force=force)
+
+
+def _ingested(db: Database, keys: Sequence[str]) -> set[str]:
+    return db.ingested_paths().intersection(keys)
+
+
+INGEST = JobKind(
+    name="ingest",
+    label="ingesting",
+    run=_ingest_image,
+    write=_write_images,
+    done=_ingested,
+)
+"""Ingest one image (key: its absolute path) with :func:`tiepoint.ingest.ingest_image`."""
+
+
+__all__ = ["INGEST", "JobKind"]
