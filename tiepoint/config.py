@@ -41,7 +41,7 @@ class BodyConfig(_Section):
     srid: int = Field(49902, description="spatial reference id written with footprints (IAU code)")
 
 
-_PASSWORD_IN_URL = re.compile(r"(?P<head>://[^/@:]*:)[^@/]*@")
+_PASSWORD_IN_URL = re.compile(r"(?P<head>[^/@:\s]+:)[^@/\s]*@")
 
 
 def redact_url(url: Any) -> str:
@@ -72,15 +72,13 @@ def check_database_url(url: str) -> str:
     shown = redact_url(url)
     try:
         parsed = make_url(url.replace("postgres://", "postgresql://", 1))
-    except (ArgumentError, ValueError) as exc:
-        raise ValueError(f"not a database URL: {shown} ({str(exc).replace(url, shown)})") from None
+    except ArgumentError:
+        raise ValueError(f"not a database URL: {shown}") from None
+    except ValueError:  # SQLAlchemy parses the port as it parses the URL
+        raise ValueError(f"the port is not a number in {shown}") from None
     backend = parsed.get_backend_name()
     if backend not in ("sqlite", "postgresql"):
         raise ValueError(f"unsupported backend {backend!r} in {shown} (use sqlite:/// or postgresql://)")
-    try:
-        parsed.port  # noqa: B018 - parsing the port raises ValueError for a non-number
-    except ValueError:
-        raise ValueError(f"the port is not a number in {shown}") from None
     if backend == "postgresql" and parsed.drivername not in ("postgresql", "postgresql+psycopg"):
         raise ValueError(f"unsupported driver {parsed.drivername!r} in {shown} (use postgresql+psycopg)")
     if backend == "sqlite":

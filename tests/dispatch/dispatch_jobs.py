@@ -7,7 +7,10 @@ behaviour keys read by :func:`tiny_job`:
 - ``"kill_first": true`` -- SIGKILL the worker process on the first attempt (marker file beside it);
 - ``"fail_first": n`` -- raise on the first n attempts;
 - ``"sleep": s`` -- sleep s seconds first;
-- ``"bad_record": true`` -- return a record the database rejects (0 lines).
+- ``"bad_record": true`` -- return a record the database rejects (0 lines);
+- ``"raise": "KeyError"`` -- raise that builtin exception (an error that does not name the file);
+- ``"spy": true`` -- before ingesting, search this worker process for the database password
+  (:data:`PASSWORD_REVERSED`) and write ``"clean"`` or what was found to ``<file>.spy``.
 
 Every run appends a line to ``<file>.runs`` so tests can count executions independently of the
 ledger.
@@ -15,10 +18,13 @@ ledger.
 
 from __future__ import annotations
 
+import builtins
+import gc
 import hashlib
 import json
 import logging
 import os
+import pickle
 import signal
 import time
 from pathlib import Path
@@ -68,6 +74,10 @@ def tiny_job(path: str, config: Any) -> ImageRecord:
         os.kill(os.getpid(), signal.SIGKILL)
     if "fail" in spec:
         raise ImageError(spec["fail"], path)
+    if "raise" in spec:
+        raise getattr(builtins, spec["raise"])("something deep inside went wrong")
+    if spec.get("spy"):
+        Path(f"{path}.spy").write_text(find_password_in_this_process(config))
     if n <= int(spec.get("fail_first", 0)):
         raise ImageError(f"transient failure {n}", path)
     lon, lat = float(spec["lon"]), float(spec["lat"])
@@ -86,6 +96,82 @@ def tiny_job(path: str, config: Any) -> ImageRecord:
     )
 
 
+PASSWORD_REVERSED = "24pt-wp-t3rc3s"
+"""The test database password, reversed (so this module's own constant is not what a search finds)."""
+
+
+def _holds_password(value: Any) -> bool:
+    return isinstance(value, str) and len(value) < 100_000 and PASSWORD_REVERSED in value[::-1]
+
+
+def find_password_in_this_process(config: Any) -> str:
+    """Search the job's config, the worker's task specs and every container in memory for the password."""
+    found = []
+    if PASSWORD_REVERSED.encode()[::-1] in pickle.dumps(config):
+        found.append("the job's config")
+    try:
+        from distributed import get_worker
+
+        for key, task in get_worker().state.tasks.items():
+            try:
+                blob = pickle.dumps(task.run_spec)
+            except Exception:
+                continue
+            if PASSWORD_REVERSED.encode()[::-1] in blob:
+                found.append(f"task {key}")
+    except ValueError:  # not on a worker
+        pass
+    for obj in gc.get_objects():
+        if isinstance(obj, dict):
+            values = obj.values()
+        elif isinstance(obj, list | tuple | set):
+            values = obj
+        else:
+            continue
+        if any(_holds_password(v) for v in values):
+            found.append(f"a {type(obj).__name__} in memory")
+            break
+    return "; ".join(found) or "clean"
+
+
 def noop_job(path: str, config: Any) -> str:
     """The cheapest job: returns its path (for overhead benchmarks; not an ImageRecord)."""
     return path
+
+
+# -- a second job kind, for the tests that kinds never mix ------------------------------------------
+
+
+def echo_runs(path: str | os.PathLike[str]) -> int:
+    """How many times the echo job ran on *path*."""
+    marker = Path(f"{path}.echo-runs")
+    return len(marker.read_text().splitlines()) if marker.exists() else 0
+
+
+def echo_job(key: str, config: Any) -> str:
+    """The job of the test kind ``echo``: counts its runs beside the file, sleeps as the file says."""
+    with open(f"{key}.echo-runs", "a") as f:
+        f.write(f"{os.getpid()}\n")
+    time.sleep(float(json.loads(Path(key).read_text()).get("sleep", 0)))
+    return key
+
+
+def _write_echo(db: Any, results: Any, force: bool) -> list[None]:
+    for key in results:
+        Path(f"{key}.echo-done").touch()
+    return [None] * len(results)
+
+
+def _echo_done(db: Any, keys: Any) -> set[str]:
+    return {k for k in keys if Path(f"{k}.echo-done").exists()}
+
+
+def echo_runner_class() -> Any:
+    """A :class:`JobRunner` of the kind ``echo`` (results are marker files, written by the dispatcher)."""
+    from tiepoint.dispatch.kinds import JobKind
+    from tiepoint.dispatch.runner import JobRunner
+
+    class EchoRunner(JobRunner):
+        kind = JobKind(name="echo", label="echoing", run=echo_job, write=_write_echo, done=_echo_done)
+
+    return EchoRunner

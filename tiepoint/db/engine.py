@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
 
+from tiepoint.config import redact_url
 from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
 from tiepoint.db.gpkg import register_functions
 
@@ -40,8 +41,8 @@ def normalize_url(url: str | URL) -> URL:
         text_url = "postgresql://" + text_url[len("postgres://") :]
     try:
         parsed = url if isinstance(url, URL) else make_url(text_url)
-    except ArgumentError as exc:
-        raise DatabaseError(f"invalid database URL {text_url!r}: {exc}") from None
+    except (ArgumentError, ValueError):
+        raise DatabaseError(f"invalid database URL {redact_url(text_url)!r}") from None
     if parsed.drivername == "postgresql":
         parsed = parsed.set(drivername="postgresql+psycopg")
     if parsed.get_backend_name() not in ("sqlite", "postgresql"):
@@ -52,8 +53,8 @@ def normalize_url(url: str | URL) -> URL:
 
 
 def display_url(url: URL) -> str:
-    """The URL without its password, for messages."""
-    return url.render_as_string(hide_password=True)
+    """The URL without its password, for messages (see :func:`tiepoint.config.redact_url`)."""
+    return redact_url(url)
 
 
 def _sqlite_engine(url: URL) -> Engine:
