@@ -7,11 +7,13 @@ Public API::
 
 The functions use matplotlib's object API (no pyplot state, no backend switch), so they work the
 same in a notebook, a script and the ``tiepoint footprints --png`` command, which is their one
-drawing code path.
+drawing code path. Their figures show themselves as PNG images when they are the value of a Jupyter
+cell, with or without ``%matplotlib inline`` or pyplot.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -33,10 +35,30 @@ def _polygons(geom: Any) -> list[Any]:
     return list(getattr(geom, "geoms", [geom])) if geom is not None and not geom.is_empty else []
 
 
-def _new_figure(n_panels: int) -> tuple[Figure, list[Axes]]:
+NOTEBOOK_DPI = 90
+"""Resolution of the PNG a figure shows in Jupyter."""
+
+
+@functools.cache
+def _figure_class() -> type[Figure]:
+    """The figure class of the maps (made on first use: importing this module loads no matplotlib)."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.5 * n_panels, 7.0), layout="constrained")
+    class MapFigure(Figure):
+        """A matplotlib figure that Jupyter shows as a PNG image without pyplot's inline backend."""
+
+        def _repr_png_(self) -> bytes:
+            import io
+
+            buffer = io.BytesIO()
+            self.savefig(buffer, format="png", dpi=NOTEBOOK_DPI)
+            return buffer.getvalue()
+
+    return MapFigure
+
+
+def _new_figure(n_panels: int) -> tuple[Figure, list[Axes]]:
+    fig = _figure_class()(figsize=(6.5 * n_panels, 7.0), layout="constrained")
     axes = fig.subplots(1, n_panels, squeeze=False)[0]
     return fig, list(axes)
 

@@ -9,7 +9,9 @@ Modules: :mod:`~tiepoint.dispatch.runner` (JobRunner, the dispatcher thread),
 :mod:`~tiepoint.dispatch.kinds` (the job kinds), :mod:`~tiepoint.dispatch.adder` (ImageAdder),
 :mod:`~tiepoint.dispatch.attempt` (the wrapper run on workers), :mod:`~tiepoint.dispatch.cluster`
 (local / scheduler / SLURM clusters), :mod:`~tiepoint.dispatch.ledger` (jobs and attempts tables),
-:mod:`~tiepoint.dispatch.spool` (outcomes waiting for the database), :mod:`~tiepoint.dispatch.paths`.
+:mod:`~tiepoint.dispatch.spool` (outcomes waiting for the database), :mod:`~tiepoint.dispatch.paths`,
+:mod:`~tiepoint.dispatch.progress` (progress bars: notebook widget or HTML, rich in a terminal; the
+non-blocking ``runner.progress()``), :mod:`~tiepoint.dispatch.reprs` (the runner's HTML repr in Jupyter).
 """
 
 from __future__ import annotations

@@ -53,6 +53,27 @@ class Recorded:
     """True when the attempt failed and the job has attempts left."""
 
 
+@dataclass(slots=True, frozen=True)
+class FailedJob:
+    """A job whose newest run failed for good, as status displays list it."""
+
+    key: str
+    attempts: int
+    error: str | None
+    """``"Type: message"`` of its last failed attempt."""
+    updated: datetime
+
+
+@dataclass(slots=True, frozen=True)
+class Summary:
+    """What the ledger holds for one kind, in two queries (see :meth:`Ledger.summary`)."""
+
+    counts: dict[str, int]
+    """``{state: number of keys}`` over the newest job of every key."""
+    recent_failures: list[FailedJob]
+    """The failed jobs updated last, newest first."""
+
+
 def _counts_as_failure() -> Any:
     return (JobAttempt.state == FAILED) & (
         JobAttempt.error_type.is_(None) | JobAttempt.error_type.not_in(NOT_FAILURES)
@@ -407,6 +428,25 @@ class Ledger:
                 .order_by(Job.key)
             )
             return {key: (state, int(n)) for key, state, n in s.execute(q)}
+
+    def summary(self, kind: str, recent: int = 5) -> Summary:
+        """State counts over the newest *kind* job of every key, and the *recent* failed jobs that
+        were updated last (two queries, whatever the size of the ledger)."""
+        with self.db.session() as s:
+            newest = select(func.max(Job.id).label("id")).where(Job.kind == kind).group_by(Job.key).subquery()
+            by_state = select(Job.state, func.count()).join(newest, newest.c.id == Job.id).group_by(Job.state)
+            counts = {state: int(n) for state, n in s.execute(by_state)}
+            failed = (
+                select(Job.key, Job.attempts, Job.last_error, Job.updated)
+                .join(newest, newest.c.id == Job.id)
+                .where(Job.state == FAILED)
+                .order_by(Job.updated.desc(), Job.id.desc())
+                .limit(max(int(recent), 0))
+            )
+            rows = [
+                FailedJob(r.key, int(r.attempts or 0), r.last_error, r.updated) for r in s.execute(failed)
+            ]
+        return Summary(counts, rows)
 
     def newest_failed(self, kind: str) -> list[JobRef]:
         """The newest *kind* job of every key whose newest job failed."""

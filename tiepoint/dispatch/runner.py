@@ -56,6 +56,9 @@ STALE_HEARTBEATS = 3.0
 """A dispatcher silent for this many heartbeat intervals is presumed dead (default of the runner's
 ``stale_after``, in units of its ``heartbeat``)."""
 
+RECENT_FAILURES = 5
+"""Failed jobs listed in a runner's HTML repr."""
+
 _LIVE_TOKENS: set[str] = set()
 """Tokens of the runners alive in this process."""
 
@@ -78,6 +81,14 @@ def dispatcher_is_alive(dispatcher: Dispatcher, now: datetime, stale_after: floa
     import psutil
 
     return psutil.pid_exists(dispatcher.pid)
+
+
+def _or_none(get: Callable[[], Any]) -> Any:
+    """``get()``, or None if it fails (a closed client has no scheduler to ask)."""
+    try:
+        return get()
+    except Exception:
+        return None
 
 
 class JobRunner:
@@ -256,15 +267,17 @@ class JobRunner:
         """
         return [self._public_key(k) for k in self._call(self._rerun_failed)]
 
-    def wait(self, timeout: float | None = None, progress: bool = False) -> bool:
+    def wait(self, timeout: float | None = None, progress: bool | str = False) -> bool:
         """Block until every job of this runner has finished and its outcome is recorded.
 
         Parameters
         ----------
         timeout : float, optional
             Seconds to wait at most.
-        progress : bool
-            Show a progress bar (rich; works in a terminal and in Jupyter).
+        progress : bool or str
+            Show a progress bar: in Jupyter an ipywidgets bar (or an HTML one without ipywidgets), in
+            a terminal a rich bar. A string chooses the bar (``"widget"``, ``"html"``, ``"rich"``,
+            ``"auto"``; see :mod:`tiepoint.dispatch.progress`).
 
         Returns
         -------
@@ -275,11 +288,10 @@ class JobRunner:
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = None
         if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+            from tiepoint.dispatch.progress import make_bar
 
-            bar = Progress(self.kind.label, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-            bar.start()
-            task = bar.add_task("jobs", total=max(len(self._known), 1))
+            bar = make_bar(self.kind.label, None if progress is True else str(progress))
+        final = "stopped"
         try:
             while True:
                 with self._cond:
@@ -288,8 +300,9 @@ class JobRunner:
                         self._cond.wait(0.25)
                     busy = bool(self._futures)
                 if bar is not None:
-                    bar.update(task, total=max(len(self._known), 1), completed=self.n_finished)
+                    bar.update(self._progress_counts())
                 if not busy:
+                    final = "done"
                     break
                 if deadline is not None and time.monotonic() >= deadline:
                     return False
@@ -297,9 +310,34 @@ class JobRunner:
                     raise TiepointError("the dispatcher thread has stopped")
         finally:
             if bar is not None:
-                bar.stop()
+                bar.finish(self._progress_counts(), final)
         self._call(self._replay_spool)
         return self.spool.count(self.kind.name) == 0
+
+    def progress(self, interval: float = 0.5, mode: str | None = None) -> Any:
+        """Show a progress bar of this runner's jobs that keeps updating while you go on working.
+
+        Returns at once. A daemon thread updates the bar from the runner's counters (it never
+        touches the database) every *interval* seconds, and stops when no job is left running or
+        the runner is closed. In Jupyter the bar is an ipywidgets bar (an HTML one without
+        ipywidgets); in a terminal a rich bar. Jobs queued later are counted while it runs.
+
+        Parameters
+        ----------
+        interval : float
+            Seconds between updates.
+        mode : str, optional
+            ``"widget"``, ``"html"``, ``"rich"`` or ``"auto"`` (default: ``$TIEPOINT_PROGRESS``,
+            else ``"auto"``).
+
+        Returns
+        -------
+        tiepoint.dispatch.progress.LiveProgress
+            ``.running``, ``.join(timeout)``, ``.stop()``.
+        """
+        from tiepoint.dispatch.progress import LiveProgress, make_bar
+
+        return LiveProgress(self._progress_counts, make_bar(self.kind.label, mode), interval)
 
     @property
     def n_finished(self) -> int:
@@ -357,7 +395,59 @@ class JobRunner:
             f"{self.scheduler_address}; dashboard {self.dashboard_link or 'not available'}; {state}>"
         )
 
+    def _repr_html_(self) -> str:
+        """This runner in Jupyter: settings, its jobs, the ledger's counts for its kind, the last
+        failures (see :mod:`tiepoint.dispatch.reprs`; two queries, on the dispatcher thread)."""
+        from tiepoint.dispatch.reprs import FailureView, RunnerView, runner_html
+
+        counts, failures, unavailable = None, [], None
+        if self._closed or not self._thread.is_alive():
+            unavailable = f"this {type(self).__name__} is closed"
+        else:
+            try:
+                summary, names = self._call(self._display_summary)
+                counts = summary.counts
+                failures = [
+                    FailureView(name, f.key, f.attempts, f.error, f.updated)
+                    for f, name in zip(summary.recent_failures, names, strict=True)
+                ]
+            except Exception as exc:  # e.g. the database is unavailable: show the rest
+                unavailable = redact_url(f"{type(exc).__name__}: {exc}")
+        view = RunnerView(
+            title=type(self).__name__,
+            kind=self.kind.name,
+            database=self.database_url,
+            cluster=self.config.cluster.kind,
+            scheduler=_or_none(lambda: self.scheduler_address),
+            dashboard=_or_none(lambda: self.dashboard_link),
+            closed=self._closed,
+            jobs=self.n_jobs,
+            running=self.n_running,
+            finished=self.n_finished,
+            counts=counts,
+            failures=failures,
+            unavailable=unavailable,
+        )
+        return runner_html(view)
+
     # ------------------------------------------------------------------ for subclasses
+
+    def _key_names(self, keys: Sequence[str]) -> list[str]:
+        """How keys are named in tables (runs on the dispatcher thread, so it may query the
+        database): the file name of a path, else the key itself."""
+        return [os.path.basename(k) if os.path.isabs(k) else k for k in keys]
+
+    def _progress_counts(self) -> Any:
+        """The counters progress bars show (read on any thread: no database access)."""
+        from tiepoint.dispatch.progress import Counts
+
+        with self._cond:
+            return Counts(len(self._finished), len(self._known), len(self._futures), self._closed)
+
+    def _display_summary(self) -> tuple[Any, list[str]]:
+        """The ledger's summary for this kind and the names of its recent failures (dispatcher thread)."""
+        summary = self.ledger.summary(self.kind.name, RECENT_FAILURES)
+        return summary, self._key_names([f.key for f in summary.recent_failures])
 
     def _public_key(self, key: str) -> Any:
         """How a key is shown to users (``job_status``, ``failed_jobs``); the key itself by default."""
@@ -681,4 +771,4 @@ class JobRunner:
             self.ledger.close_dispatcher(self.dispatcher_id)
 
 
-__all__ = ["HEARTBEAT_SECONDS", "STALE_HEARTBEATS", "JobRunner", "dispatcher_is_alive"]
+__all__ = ["HEARTBEAT_SECONDS", "RECENT_FAILURES", "STALE_HEARTBEATS", "JobRunner", "dispatcher_is_alive"]
