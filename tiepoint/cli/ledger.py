@@ -50,7 +50,9 @@ def status(
         for k in kinds:
             latest = ledger.latest(k)
             table = Table(title=f"{k}: {len(latest)} jobs", title_justify="left")
-            table.add_column("job", overflow="fold")
+            # names whole, on one line, when the terminal allows: the folder column folds instead
+            widest = max((len(_label(k, key)) for key in latest), default=3)
+            table.add_column("job", overflow="fold", min_width=min(widest, max(console.width - 30, 10)))
             table.add_column("state")
             table.add_column("failures", justify="right")
             table.add_column("folder", overflow="fold", style="dim")
