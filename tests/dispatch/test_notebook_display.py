@@ -7,6 +7,7 @@ real Jupyter kernel are in ``tests/notebook``.
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from html.parser import HTMLParser
@@ -287,8 +288,10 @@ def test_choose_mode(monkeypatch):
     with pytest.raises(TiepointError, match="TIEPOINT_PROGRESS 'fancy' is not one of auto, widget"):
         choose_mode()
     assert choose_mode("widget") == "widget"
-    monkeypatch.setitem(__import__("sys").modules, "ipywidgets", None)  # as if not installed
+    monkeypatch.setitem(sys.modules, "ipywidgets", None)  # as if not installed
     assert choose_mode("widget") == "html"
+    monkeypatch.setitem(sys.modules, "IPython.display", None)  # nor IPython: a terminal program
+    assert choose_mode("widget") == "rich"
 
 
 def test_describe():

@@ -12,7 +12,8 @@ Public API::
 Which bar (:func:`choose_mode`): the *mode* argument, else ``$TIEPOINT_PROGRESS``, else ``auto``.
 ``auto`` is, in a Jupyter kernel, an ipywidgets bar when ipywidgets can be imported and otherwise an
 HTML ``<progress>`` element updated in place through a display id (with a text form for front ends
-that show no HTML); anywhere else a rich bar. ``widget`` without ipywidgets falls back to ``html``.
+that show no HTML); anywhere else a rich bar. ``widget`` without ipywidgets falls back to ``html``,
+and ``html`` without IPython to ``rich``.
 Set ``TIEPOINT_PROGRESS=html`` when the notebook front end cannot show widgets.
 
 :class:`LiveProgress` polls a callable that reads counters (the runner's in-memory ones, never the
@@ -82,6 +83,14 @@ def _has_ipywidgets() -> bool:
     return True
 
 
+def _has_ipython() -> bool:
+    try:
+        import IPython.display  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def choose_mode(mode: str | None = None) -> str:
     """The bar to use: ``"widget"``, ``"html"`` or ``"rich"`` (see the module docstring).
 
@@ -100,6 +109,8 @@ def choose_mode(mode: str | None = None) -> str:
         chosen = ("widget" if _has_ipywidgets() else "html") if in_notebook() else "rich"
     if chosen == "widget" and not _has_ipywidgets():
         chosen = "html"
+    if chosen == "html" and not _has_ipython():  # not a notebook, and nothing to display with
+        chosen = "rich"
     return chosen
 
 
