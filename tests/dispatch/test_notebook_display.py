@@ -205,10 +205,10 @@ def test_progress_returns_at_once_updates_and_stops(tmp_path, gpkg_url, dask_cli
             live = ia.progress(interval=0.05, mode="html")
             returned = time.monotonic() - t0
             assert live.running and ia.n_running > 0
-            assert set(ia.job_status.values()) == {0}  # the dispatcher answers while the bar runs
+            assert len(ia.job_status) == len(images)  # the dispatcher answers while the bar runs
             assert live.join(timeout=60)
         assert ia.n_finished == len(images)
-    assert returned < 0.5  # it did not wait for the jobs (each takes over a second)
+    assert returned < 1.0  # it did not wait for the jobs (each takes over a second, 4 on 2 workers)
     assert live.final == "done" and live.updates >= 3
     outputs = captured.outputs
     assert [o.update for o in outputs[:1]] == [False] and all(o.update for o in outputs[1:])
@@ -217,7 +217,7 @@ def test_progress_returns_at_once_updates_and_stops(tmp_path, gpkg_url, dask_cli
     done = [_completed(s) for s in states]
     assert done == sorted(done) and done[-1] == len(images)
     assert any(0 < n < len(images) for n in done)  # seen part way
-    assert states[-1].startswith(f"ingesting [{'#' * 24}] 4/4 · done in 0:00:0")
+    assert states[-1].startswith(f"ingesting [{'#' * 24}] 4/4 · done in 0:00:")
     assert "install" not in captured.stderr + captured.stdout
     assert {t.name for t in sql_threads} == {ia._thread.name}  # the bar never queried the database
 
