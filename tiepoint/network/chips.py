@@ -225,11 +225,6 @@ def warp_chips(
     inv[good] = np.linalg.inv(lin[good])
     cs, cl = centre_pixels(np.where(good, x, 0.0), np.where(good, y, 0.0))
     grid = np.arange(-h, h + 1, dtype=float)
-    # offsets of each template pixel from the a-priori position, in measure pixels
-    ox = (cs - x)[:, None, None] + grid[None, None, :]
-    oy = (cl - y)[:, None, None] + grid[None, :, None]
-    sx = rx[:, None, None] + inv[:, 0, 0, None, None] * ox + inv[:, 0, 1, None, None] * oy
-    sy = ry[:, None, None] + inv[:, 1, 0, None, None] * ox + inv[:, 1, 1, None, None] * oy
     data = np.zeros((n, size, size))
     mask = np.ones((n, size, size), bool)
     margin = _MARGIN[interpolation]
@@ -237,33 +232,36 @@ def warp_chips(
         idx = idx[good[idx]]
         if not len(idx):
             continue
-        l0 = int(np.floor(sy[idx].min())) - margin
-        l1 = int(np.floor(sy[idx].max())) + margin + 2
-        s0 = int(np.floor(sx[idx].min())) - margin
-        s1 = int(np.floor(sx[idx].max())) + margin + 2
+        # where each template pixel samples the reference: offsets from the a-priori position in
+        # measure pixels, mapped back by the inverse of the linear part
+        ox = (cs[idx] - x[idx])[:, None, None] + grid[None, None, :]
+        oy = (cl[idx] - y[idx])[:, None, None] + grid[None, :, None]
+        m = inv[idx]
+        sx = rx[idx, None, None] + m[:, 0, 0, None, None] * ox + m[:, 0, 1, None, None] * oy
+        sy = ry[idx, None, None] + m[:, 1, 0, None, None] * ox + m[:, 1, 1, None, None] * oy
+        l0 = int(np.floor(sy.min())) - margin
+        l1 = int(np.floor(sy.max())) + margin + 2
+        s0 = int(np.floor(sx.min())) - margin
+        s1 = int(np.floor(sx.max())) + margin + 2
         src, src_mask = _read(image, ((l0, l1), (s0, s1)))
-        # masked pixels must not leak into valid ones: fill them with the valid mean, and mask any
-        # output pixel whose kernel touches one (the mask grown by the kernel's reach)
-        if src_mask.any() and not src_mask.all():
-            src[src_mask] = src[~src_mask].mean()
-        grown = (
-            cv2.dilate(src_mask.astype(np.uint8), np.ones((2 * margin - 1,) * 2, np.uint8))
-            if margin > 1
-            else src_mask.astype(np.uint8)
-        )
-        mapx, mapy = _layout(sx[idx] - s0), _layout(sy[idx] - l0)
-        out = cv2.remap(src, mapx, mapy, _INTERPOLATION[interpolation], borderMode=cv2.BORDER_REPLICATE)
-        touched = cv2.remap(
-            grown.astype(np.float32),
-            mapx,
-            mapy,
-            cv2.INTER_LINEAR,
-            borderMode=cv2.BORDER_CONSTANT,
-            borderValue=1.0,
-        )
+        mapx, mapy = _layout(sx - s0), _layout(sy - l0)
         count = len(idx) * size * size
+        if src_mask.any():
+            # masked pixels must not leak into valid ones: fill them with the valid mean, and mask
+            # every output pixel whose kernel touches one (the mask grown by the kernel's reach)
+            if not src_mask.all():
+                src[src_mask] = src[~src_mask].mean()
+            grown = src_mask.astype(np.float32)
+            if margin > 1:
+                grown = cv2.dilate(grown, np.ones((2 * margin - 1,) * 2, np.uint8))
+            touched = cv2.remap(
+                grown, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=1.0
+            )
+            mask[idx] = touched.ravel()[:count].reshape(-1, size, size) > 0
+        else:
+            mask[idx] = False
+        out = cv2.remap(src, mapx, mapy, _INTERPOLATION[interpolation], borderMode=cv2.BORDER_REPLICATE)
         data[idx] = out.ravel()[:count].reshape(-1, size, size)
-        mask[idx] = touched.ravel()[:count].reshape(-1, size, size) > 0
     return np.ma.MaskedArray(data, mask=mask)
 
 

@@ -59,6 +59,8 @@ STATUSES: dict[str, str] = {
 """Every status a registration can have, and what it means."""
 
 _STATUS_DTYPE = "<U16"
+_CHUNK = 256
+"""Measures processed together (their arrays stay in the CPU cache)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,15 +144,22 @@ class RegistrationBatch:
 # ------------------------------------------------------------------------------------------ inputs
 
 
-def _stack(name: str, chips: object) -> tuple[np.ndarray, np.ndarray]:
-    """(N, s, s) float64 data and bool mask of a stack of square odd-sized chips."""
+def _stack(name: str, chips: object) -> tuple[np.ndarray, np.ndarray | None]:
+    """Data and mask (None: nothing masked) of a stack of square odd-sized chips (N, s, s)."""
     mask = np.ma.getmaskarray(chips) if isinstance(chips, np.ma.MaskedArray) else None
-    data = np.asarray(np.ma.getdata(chips), dtype=np.float64)
+    data = np.asarray(np.ma.getdata(chips))
     if data.ndim != 3 or data.shape[1] != data.shape[2] or data.shape[1] % 2 == 0:
         raise NetworkError(f"{name} must be a stack of square chips of odd size (N, s, s), got {data.shape}")
-    if mask is None:
-        mask = np.zeros(data.shape, bool)
-    return data, mask | ~np.isfinite(data)
+    return data, mask
+
+
+def _chunk(data: np.ndarray, mask: np.ndarray | None, a: int, b: int) -> tuple[np.ndarray, np.ndarray]:
+    """Float64 data and full mask (masked or not finite) of chips a..b."""
+    d = np.asarray(data[a:b], dtype=np.float64)
+    m = ~np.isfinite(d)
+    if mask is not None:
+        m |= mask[a:b]
+    return d, m
 
 
 def _fail(status: np.ndarray, where: np.ndarray, name: str) -> None:
@@ -366,6 +375,18 @@ def register_batch(
         )
     if n == 0:
         return RegistrationBatch.failed(0, "ok")
+    # chunks of measures keep the working arrays in the CPU cache
+    parts = []
+    for a in range(0, n, _CHUNK):
+        b = min(a + _CHUNK, n)
+        parts.append(_register(*_chunk(tdata, tmask, a, b), *_chunk(sdata, smask, a, b), cfg))
+    return RegistrationBatch.concatenate(parts)
+
+
+def _register(
+    tdata: np.ndarray, tmask: np.ndarray, sdata: np.ndarray, smask: np.ndarray, cfg: RegistrationConfig
+) -> RegistrationBatch:
+    n = len(tdata)
     texture = _texture(sdata, smask, cfg.template_px)
     search = _search(sdata, smask)
     first = _correlate(tdata, tmask, search, cfg.template_px)
