@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import CTX_DIR, G02, N06
+from netdata import CTX_DIR, G02, N06
 
 from tiepoint.camera import from_isd
 from tiepoint.config import AprioriConfig

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from test_network_register import Texture
+from netdata import Texture
 
 from tiepoint.camera import from_isd
 from tiepoint.io import open_image, write_cube

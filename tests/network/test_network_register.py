@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from netdata import Texture, chip
 
 from tiepoint.config import RegistrationConfig
 from tiepoint.network import STATUSES, NetworkError, RegistrationBatch, register_batch, register_chip
@@ -12,36 +13,6 @@ from tiepoint.network import STATUSES, NetworkError, RegistrationBatch, register
 CFG = RegistrationConfig()
 R = max(CFG.template_px, CFG.second_template_px)
 S = CFG.search_px
-
-
-class Texture:
-    """A band-limited random texture f(x, y) = sum a cos(u x + v y + phase), evaluable anywhere."""
-
-    def __init__(self, seed: int, waves: int = 60, max_freq: float = 0.35 * np.pi):
-        rng = np.random.default_rng(seed)
-        freq = rng.uniform(0.05, max_freq, waves)
-        angle = rng.uniform(0, np.pi, waves)
-        self.u, self.v = freq * np.cos(angle), freq * np.sin(angle)
-        self.a = rng.uniform(0.5, 1.0, waves) / np.sqrt(waves)
-        self.phase = rng.uniform(0, 2 * np.pi, waves)
-
-    def __call__(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        arg = x[..., None] * self.u + y[..., None] * self.v + self.phase
-        return (self.a * np.cos(arg)).sum(axis=-1)
-
-
-def chip(
-    texture: Texture,
-    size: int,
-    dx: float = 0.0,
-    dy: float = 0.0,
-    gain: float = 1000.0,
-    offset: float = 5000.0,
-):
-    """A size x size chip whose pixel (i, j) shows the texture at (j - h + dx, i - h + dy)."""
-    h = size // 2
-    jj, ii = np.meshgrid(np.arange(size) - h, np.arange(size) - h)
-    return offset + gain * texture(jj + dx, ii + dy)
 
 
 def pair(seed: int, dx: float, dy: float):

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import NULL_BOX, correspondences, perturb
+from netdata import NULL_BOX, correspondences, perturb
 
 from tiepoint.config import RegistrationConfig
 from tiepoint.io import open_image, write_cube

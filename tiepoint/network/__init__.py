@@ -8,6 +8,7 @@ Public API::
                  max_spread_m=None) -> Tracks
     extend_tracks(point, image, keypoint, image_a, kp_a, image_b, kp_b, score=None, ground_a=None,
                   ground_b=None, *, max_spread_m=None) -> TrackUpdate   # new matches, old points kept
+    # ground_offsets.py: each image's pointing offset from its pairs' median ground offsets
     image_ground_offsets(image_a, image_b, ground_a, ground_b) -> (images, offsets)
 
     # apriori.py: ray intersection (or AverageOfMeasures) and the most nadir reference measure
@@ -37,6 +38,7 @@ from __future__ import annotations
 from tiepoint.network.apriori import SOURCES, AprioriPoints, apriori_points
 from tiepoint.network.chips import local_affine, read_chips, warp_chips
 from tiepoint.network.errors import NetworkError
+from tiepoint.network.ground_offsets import image_ground_offsets
 from tiepoint.network.register import STATUSES, Registration, RegistrationBatch, register_batch, register_chip
 from tiepoint.network.subpixel import MeasureRegistration, register_measures
 from tiepoint.network.tracks import (
@@ -45,7 +47,6 @@ from tiepoint.network.tracks import (
     TrackUpdate,
     build_tracks,
     extend_tracks,
-    image_ground_offsets,
 )
 
 __all__ = [
