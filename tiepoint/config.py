@@ -140,6 +140,12 @@ class AprioriConfig(_Section):
         gt=0,
         description="a ray intersection farther above or below the ellipsoid than this (m) falls back too",
     )
+    max_height_error_m: float = Field(
+        250.0,
+        gt=0,
+        description="so does one whose rays miss each other so far that its height is this uncertain (m): "
+        "RMS miss distance / sin(convergence / 2); a-priori cameras with pointing errors fall back",
+    )
 
 
 class RegistrationConfig(_Section):

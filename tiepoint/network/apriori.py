@@ -9,11 +9,13 @@ one batch. Cameras are called once per image, for all of that image's measures.
 
 Rays that barely converge fix the point poorly along the line of sight: the smallest eigenvalue of
 the normal matrix, divided by the number of rays, is ``sin^2(theta / 2)`` for two rays ``theta``
-apart, and its equivalent angle is reported as ``convergence_deg``. Below ``min_convergence_deg``, or
-when the intersection lies more than ``max_height_m`` from the ellipsoid or behind a camera, the
-point falls back to the mean of its measures' ground points (the keypoint files' positions, or the
-ellipsoid under each measure), as ISIS's ``AverageOfMeasures``. Every point records its source
-(:data:`SOURCES`).
+apart, and its equivalent angle is reported as ``convergence_deg``. Rays of cameras that disagree
+(a-priori pointing errors of hundreds of metres for CTX) miss each other, and the intersection then
+slides along the line of sight by about the miss distance over ``sin(theta / 2)``: that is reported
+as ``height_error_m``. Below ``min_convergence_deg``, above ``max_height_error_m``, or when the
+intersection lies more than ``max_height_m`` from the ellipsoid or behind a camera, the point falls
+back to the mean of its measures' ground points (the keypoint files' positions, or the ellipsoid under
+each measure), as ISIS's ``AverageOfMeasures``. Every point records its source (:data:`SOURCES`).
 
 The reference measure of each point is its most nadir measure: the smallest emission angle at the
 a-priori point. The reference chip is warped into every other image of the point, so the least
@@ -60,6 +62,9 @@ class AprioriPoints:
     """(P,) equivalent convergence angle of the rays (the angle between them for two rays)."""
     ray_rms_m: np.ndarray
     """(P,) RMS distance of the measures' rays from the a-priori point: pointing inconsistency."""
+    height_error_m: np.ndarray
+    """(P,) how far the ray intersection may slide along the line of sight: the rays' RMS distance from
+    it over ``sin(convergence / 2)`` (NaN where the rays do not converge)."""
     reference: np.ndarray
     """(P,) index (into the measure arrays) of each point's reference measure."""
     emission_deg: np.ndarray
@@ -87,6 +92,16 @@ def _per_image(
         if ground is not None:
             ground[idx] = camera.image_to_ground(lines, samples)
     return centre, look, ground
+
+
+def _ray_rms(
+    proj: np.ndarray, xyz: np.ndarray, centre: np.ndarray, pt: np.ndarray, ok: np.ndarray, count: np.ndarray
+) -> np.ndarray:
+    """RMS distance (m) of each point's rays from the point ``xyz`` (NaN where it is unknown)."""
+    off = np.einsum("mij,mj->mi", proj, xyz[pt] - centre)
+    dist2 = np.where(ok, (off * off).sum(axis=1), 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(np.bincount(pt, weights=dist2, minlength=len(count)) / count)
 
 
 def _ellipsoid(cameras: Mapping[int, CameraModel], images: np.ndarray) -> tuple[float, float]:
@@ -148,10 +163,8 @@ def apriori_points(
         if ground.shape != (m, 3):
             raise NetworkError(f"ground must have shape ({m}, 3), got {ground.shape}")
     if m == 0:
-        empty = np.empty(0)
-        return AprioriPoints(
-            np.empty((0, 3)), empty, np.empty(0, "<U19"), empty, empty, np.empty(0, np.int64), empty
-        )
+        e = np.empty(0)
+        return AprioriPoints(np.empty((0, 3)), e, np.empty(0, "<U19"), e, e, e, np.empty(0, np.int64), e)
     centre, look, own_ground = _per_image(im, xs, ys, cameras, ground is None)
     if ground is None:
         ground = own_ground
@@ -176,7 +189,11 @@ def apriori_points(
     _, h_rays = geodetic_height(xyz_rays, a, b)
     ahead = np.einsum("mi,mi->m", xyz_rays[pt] - centre, look) > 0
     all_ahead = np.bincount(pt, weights=(~ahead & ok).astype(float), minlength=n_points) == 0
+    miss = _ray_rms(proj, xyz_rays, centre, pt, ok, count)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        height_error = miss / np.sin(np.radians(convergence) / 2.0)
     use_rays = solvable & np.isfinite(h_rays) & (np.abs(h_rays) <= cfg.max_height_m) & all_ahead
+    use_rays &= height_error <= cfg.max_height_error_m
     # fallback: mean of the measures' finite ground points
     gok = np.isfinite(ground).all(axis=1)
     gcount = np.bincount(pt, weights=gok.astype(float), minlength=n_points)
@@ -189,11 +206,7 @@ def apriori_points(
     xyz = np.where(use_rays[:, None], xyz_rays, mean)
     source = np.where(use_rays, "rays", np.where(gcount > 0, "average_of_measures", "none")).astype("<U19")
     _, height = geodetic_height(xyz, a, b)
-    # how far the rays pass from the chosen point
-    off = np.einsum("mij,mj->mi", proj, xyz[pt] - centre)
-    dist2 = np.where(ok, (off * off).sum(axis=1), 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        ray_rms = np.sqrt(np.bincount(pt, weights=dist2, minlength=n_points) / count)
+    ray_rms = _ray_rms(proj, xyz, centre, pt, ok, count)
     # emission angle: between the ellipsoid normal at the point and the direction to the sensor
     normal_dir = xyz[pt] / np.array([a * a, a * a, b * b])
     normal_dir /= np.linalg.norm(normal_dir, axis=1, keepdims=True)
@@ -207,7 +220,10 @@ def apriori_points(
     first = np.ones(m, bool)
     first[1:] = pt[order][1:] != pt[order][:-1]
     reference = order[first]
-    return AprioriPoints(xyz, height, source, convergence, ray_rms, reference.astype(np.int64), emission)
+    height_error = np.where(solvable, height_error, np.nan)
+    return AprioriPoints(
+        xyz, height, source, convergence, ray_rms, height_error, reference.astype(np.int64), emission
+    )
 
 
 __all__ = ["SOURCES", "AprioriPoints", "apriori_points"]
