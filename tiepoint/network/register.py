@@ -237,8 +237,8 @@ def _subpixel(nbhd: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     A 2-D Gaussian: the paraboloid fitted to the logarithm of the correlation, which follows a sharp
     correlation peak more closely than a paraboloid through the values (measured on rendered CTX
-    images registered to themselves: 0.077 px RMS against 0.089 px). Neighbourhoods with a value
-    <= 0 use the paraboloid through the values.
+    images registered to themselves with 31-px templates: 0.077 px RMS against 0.089 px). Where a
+    neighbourhood holds a value <= 0, the paraboloid through the values is used.
     """
     positive = (nbhd > 0).all(axis=(1, 2))
     dx, dy, fine = _paraboloid_vertex(
