@@ -329,3 +329,17 @@ def test_extend_rejects_an_invalid_existing_network():
         extend_tracks([5, 5], [1, 1], [0, 1], [1], [2], [2], [0])
     with pytest.raises(NetworkError, match="keypoint 0 of image 1 more than once"):
         extend_tracks([5, 6], [1, 1], [0, 0], [1], [2], [2], [0])
+
+
+def test_the_simulator_tells_the_truth():
+    """The truth the other tests rely on: correct matches join measures of one point, wrong ones not."""
+    sim = simulate_matches(500, n_images=12, wrong=0.1, seed=13)
+    pa = true_points(sim, sim.image_a, sim.kp_a)
+    pb = true_points(sim, sim.image_b, sim.kp_b)
+    np.testing.assert_array_equal(pa != pb, sim.wrong)
+    assert sim.wrong.sum() == round(0.1 * (~sim.wrong).sum())
+    assert (sim.image_a != sim.image_b).all()
+    assert_guarantees(sim.point, sim.image, sim.keypoint)
+    # ground positions: the point, plus the image's offset, plus noise of a few metres
+    expected = sim.xyz[pa] + sim.image_offset[sim.image_a]
+    assert np.abs(sim.ground_a - expected).max() < 30.0

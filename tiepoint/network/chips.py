@@ -78,9 +78,9 @@ def _layout(coords: np.ndarray) -> np.ndarray:
 
 def centre_pixels(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Column and row ``(cs, cl)`` of the pixel that contains each OpenCV position (as ``chip_around``)."""
-    return np.floor(np.asarray(x, float) + 0.5).astype(np.int64), np.floor(np.asarray(y, float) + 0.5).astype(
-        np.int64
-    )
+    cs = np.floor(np.asarray(x, dtype=np.float64) + 0.5).astype(np.int64)
+    cl = np.floor(np.asarray(y, dtype=np.float64) + 0.5).astype(np.int64)
+    return cs, cl
 
 
 def read_chips(image: ImageReader, x: np.ndarray, y: np.ndarray, size: int) -> np.ma.MaskedArray:
