@@ -6,13 +6,14 @@ Nothing is read at import time. :func:`load_config` resolves, in order, an expli
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tiepoint.errors import ConfigError
 
@@ -217,12 +218,101 @@ class OutputConfig(_Section):
     )
 
 
+class TracksConfig(_Section):
+    """Multi-image points (tracks) from the verified pair matches."""
+
+    max_spread_m: float | None = Field(
+        100.0,
+        gt=0,
+        description="cut matches whose ends, and drop points whose measures, lie farther apart on the ground "
+        "(m, after removing each image's pointing offset); null: no ground check",
+    )
+
+
+class AprioriConfig(_Section):
+    """A-priori ground points: least-squares intersection of the measures' camera rays."""
+
+    min_convergence_deg: float = Field(
+        2.0,
+        ge=0,
+        description="rays converging less than this (deg) fall back to the mean of the measures' ground",
+    )
+    max_height_m: float = Field(
+        30000.0,
+        gt=0,
+        description="a ray intersection farther above or below the ellipsoid than this (m) falls back too",
+    )
+    max_height_error_m: float = Field(
+        250.0,
+        gt=0,
+        description="so does one whose rays miss each other so far that its height is this uncertain (m): "
+        "RMS miss distance / sin(convergence / 2); a-priori cameras with pointing errors fall back",
+    )
+
+
+class RegistrationConfig(_Section):
+    """Sub-pixel registration of each measure to its point's reference measure (normalized correlation)."""
+
+    enabled: bool = Field(True, description="register measures (false: keep the feature positions)")
+    template_px: int = Field(
+        41,
+        ge=5,
+        description="template size (px, odd): the reference chip whose peak is the registered position",
+    )
+    second_template_px: int | None = Field(
+        31, ge=5, description="second template size (px, odd) whose peak must agree; null: no consensus check"
+    )
+    search_px: int = Field(55, ge=9, description="search chip size (px, odd) around the a-priori position")
+    min_ncc: float = Field(0.6, ge=-1, le=1, description="smallest accepted correlation peak")
+    max_shift_px: float = Field(5.0, gt=0, description="largest accepted shift from the a-priori position")
+    consensus_px: float = Field(0.5, gt=0, description="largest accepted disagreement of the two templates")
+    min_texture: float = Field(
+        0.2,
+        ge=-1,
+        le=1,
+        description="smallest lag-1 autocorrelation of the search chip's centre: below it the ground is "
+        "featureless or in shadow (noise only)",
+    )
+    interpolation: Literal["linear", "cubic"] = Field(
+        "cubic", description="interpolation when warping the reference chip into the measure image"
+    )
+
+    @model_validator(mode="after")
+    def _sizes(self) -> RegistrationConfig:
+        sizes = {"template_px": self.template_px, "search_px": self.search_px}
+        if self.second_template_px is not None:
+            sizes["second_template_px"] = self.second_template_px
+        even = [k for k, v in sizes.items() if v % 2 == 0]
+        if even:
+            raise ValueError(f"{', '.join(even)} must be odd (a chip has a central pixel)")
+        largest = max(self.template_px, self.second_template_px or 0)
+        need = largest + 2 * math.ceil(self.max_shift_px) + 2
+        if self.search_px < need:
+            raise ValueError(
+                f"search_px ({self.search_px}) must be at least the largest template ({largest}) plus twice "
+                f"max_shift_px ({self.max_shift_px}) plus 2: {need}"
+            )
+        return self
+
+
+class NetworkConfig(_Section):
+    """The control network: points from matches, a-priori ground points, sub-pixel registration."""
+
+    tracks: TracksConfig = Field(default_factory=TracksConfig)
+    apriori: AprioriConfig = Field(default_factory=AprioriConfig)
+    registration: RegistrationConfig = Field(default_factory=RegistrationConfig)
+
+
 class JobConfig(_Section):
     """The stage settings that jobs on the workers get: never the database or the cluster settings."""
 
     features: FeaturesConfig = Field(default_factory=FeaturesConfig, description="Interest-point extraction.")
     footprint: FootprintConfig = Field(default_factory=FootprintConfig, description="Footprints.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="Keypoint files.")
+    network: NetworkConfig = Field(
+        default_factory=NetworkConfig,
+        description="The control network: points, a-priori ground points, sub-pixel registration.",
+    )
 
 
 class Config(JobConfig):

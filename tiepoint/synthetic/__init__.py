@@ -4,7 +4,9 @@
 body; :func:`~tiepoint.synthetic.render.render` samples it at each pixel's ground point;
 :func:`~tiepoint.synthetic.generate.synthesize` writes the result as an ISIS3 cube with the ISD beside
 it (``tiepoint synth``); :func:`~tiepoint.synthetic.rescale.rescale_isd` changes an ISD's pixel size
-over the same ground; :mod:`tiepoint.synthetic.isd` builds frame-camera ISDs for tests.
+over the same ground; :mod:`tiepoint.synthetic.isd` builds frame-camera ISDs for tests;
+:func:`tiepoint.synthetic.matches.simulate_matches` simulates pair matches of a network whose points are
+known (for the tracks tests and benchmark).
 """
 
 from __future__ import annotations
