@@ -54,6 +54,7 @@ def test_round_trip(tmp_path):
     assert back.attrs["summary"]["offset_m"] == [1.0, 2.0, 3.0]
     assert np.isnan(back.attrs["summary"]["inlier_ratio"])
     assert read_header(path)["source_b"]["content_hash"] == "def"
+    assert path.stat().st_mode & 0o044  # readable by others as the umask allows, not mkstemp's 0600
     with h5py.File(path) as h5:  # the documented layout
         assert set(h5["raw"]) == {"matches", "inlier", *FIELDS}
         assert set(h5["verified"]) == {"matches", "kept", *FIELDS}

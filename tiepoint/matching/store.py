@@ -136,6 +136,18 @@ def _plain_json(value: Any) -> Any:
     return str(value)
 
 
+def _file_mode() -> int:
+    """Permissions of a new file under this process's umask (``mkstemp`` makes files 0600); read
+    from /proc, since swapping the umask to learn it would race with other worker threads."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    return 0o644
+
+
 def write_matches(path: str | os.PathLike[str], content: MatchFile) -> Path:
     """Write a match file atomically (temporary file in the same folder, then rename).
 
@@ -163,6 +175,7 @@ def write_matches(path: str | os.PathLike[str], content: MatchFile) -> Path:
             _write(h5, content)
         with open(tmp, "rb") as handle:  # data on disk before the rename makes it visible
             os.fsync(handle.fileno())
+        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
