@@ -116,8 +116,6 @@ class OutputConfig(_Section):
 
 
 class PairsConfig(_Section):
-    """Which image pairs are matched (the overlap graph)."""
-
     min_overlap_km2: float = Field(1.0, ge=0, description="smallest footprint overlap matched (km^2)")
     max_neighbours: int | None = Field(
         None, ge=1, description="keep at most this many largest overlaps per image; None: all"
@@ -203,7 +201,9 @@ class ThinningConfig(_Section):
 class MatchingConfig(_Section):
     """Pairwise matching: which pairs, how descriptors match, how matches are verified and thinned."""
 
-    pairs: PairsConfig = Field(default_factory=PairsConfig)
+    pairs: PairsConfig = Field(
+        default_factory=PairsConfig, description="Which image pairs are matched (the overlap graph)."
+    )
     matcher: MatcherConfig = Field(default_factory=MatcherConfig)
     verification: VerificationConfig = Field(default_factory=VerificationConfig)
     thinning: ThinningConfig = Field(default_factory=ThinningConfig)

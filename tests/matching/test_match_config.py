@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import typing
 
 import pytest
@@ -62,6 +64,21 @@ def test_init_template_documents_every_matching_key(tmp_path):
     for key in ("min_overlap_km2", "max_neighbours", "params", "ransac_px", "per_km2", "match_dir"):
         line = next(ln for ln in section.splitlines() if ln.strip().startswith(f"{key}:"))
         assert "#" in line, line  # described
+
+
+def test_loading_a_configuration_stays_light():
+    """Validating matcher parameters loads the plug-ins, but not OpenCV, h5py or scipy (``tiepoint
+    status`` reads the configuration too); the package's names resolve lazily and completely."""
+    code = (
+        "import sys; from tiepoint.config import load_config; "
+        "load_config({'matching': {'matcher': {'params': {'ratio': 0.7}}}}); "
+        "print(sorted(m for m in ('cv2', 'h5py', 'scipy', 'tiepoint.db') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    import tiepoint.matching as matching
+
+    assert all(getattr(matching, name) is not None for name in matching.__all__)
 
 
 def test_python_m_tiepoint_matching(cube_dir, tmp_path, capsys):

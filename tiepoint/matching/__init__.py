@@ -20,21 +20,46 @@ Positions are OpenCV pixels (:mod:`tiepoint.pixels`). Nothing here imports :mod:
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from tiepoint.errors import MatchingError
-from tiepoint.matching.api import PairMatches, match_images
-from tiepoint.matching.matchers import MATCHERS, METHODS, Matcher, Matches, MatchSide, load_matcher
-from tiepoint.matching.stage import compute, is_current, main, resolve_config
-from tiepoint.matching.store import (
-    FORMAT_VERSION,
-    MatchFile,
-    MatchTable,
-    match_path,
-    read_header,
-    read_matches,
-    write_matches,
-)
-from tiepoint.matching.thin import grid_thin
-from tiepoint.matching.verify import Verification, verify
+
+if TYPE_CHECKING:
+    from tiepoint.matching.api import PairMatches, match_images
+    from tiepoint.matching.matchers import MATCHERS, METHODS, Matcher, Matches, MatchSide, load_matcher
+    from tiepoint.matching.stage import compute, is_current, main, resolve_config
+    from tiepoint.matching.store import (
+        FORMAT_VERSION,
+        MatchFile,
+        MatchTable,
+        match_path,
+        read_header,
+        read_matches,
+        write_matches,
+    )
+    from tiepoint.matching.thin import grid_thin
+    from tiepoint.matching.verify import Verification, verify
+
+_HOMES = {
+    "api": ("PairMatches", "match_images"),
+    "matchers": ("MATCHERS", "METHODS", "Matcher", "Matches", "MatchSide", "load_matcher"),
+    "stage": ("compute", "is_current", "main", "resolve_config"),
+    "store": ("FORMAT_VERSION", "MatchFile", "MatchTable", "match_path", "read_header", "read_matches",
+              "write_matches"),
+    "thin": ("grid_thin",),
+    "verify": ("Verification", "verify"),
+}  # fmt: skip
+_WHERE = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    """Import on first use: validating a configuration loads the matcher plug-ins through this package,
+    and must not pull in OpenCV, h5py and scipy."""
+    if name in _WHERE:
+        return getattr(importlib.import_module(f"{__name__}.{_WHERE[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "FORMAT_VERSION",

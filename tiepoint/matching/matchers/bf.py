@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import cv2
 import numpy as np
 
 from tiepoint.errors import MatchingError
@@ -85,6 +84,8 @@ def exact_nearest(a: Descriptors, b: Descriptors) -> Nearest:
 
 
 def _knn(index_data: np.ndarray, query: np.ndarray, k: int, params: dict[str, Any], binary: bool):
+    import cv2  # here: validating parameters must not load OpenCV
+
     if binary:
         index_params = {"algorithm": _FLANN_LSH, "table_number": 6, "key_size": 12, "multi_probe_level": 1}
     else:

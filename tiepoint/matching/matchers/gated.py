@@ -24,16 +24,18 @@ If fewer than ``min_matches`` result, the radius is widened once (``widen`` x) a
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 from tiepoint.errors import MatchingError
 from tiepoint.matching.matchers import Matcher as _Base
 from tiepoint.matching.matchers import Matches, MatchSide, positive
 from tiepoint.matching.select import nearest_from_pairs, select
 from tiepoint.matching.thin import grid_thin
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 MAD_TO_SIGMA = 1.4826
 VOTE_SIGNIFICANCE = 5.0
@@ -81,6 +83,8 @@ class Matcher(_Base):
         """Gated matches of ``a`` against ``b``; see the module docstring for the fallbacks."""
         if a.xyz is None or b.xyz is None:
             raise MatchingError("gated matching needs ground coordinates (cameras) for both images")
+        from scipy.spatial import cKDTree  # here: validating parameters must not load scipy
+
         p = self.params
         if len(a) == 0 or len(b) == 0:
             return Matches.empty("gated")
@@ -103,6 +107,8 @@ class Matcher(_Base):
     def _pilot(self, a: MatchSide, b: MatchSide, tree_b: cKDTree, radius: float, size: int, info: dict):
         """Pilot matches within ``radius`` of ``size`` strong, spread keypoints of a: (a's ground points,
         offsets b - a) of those agreeing with the winning offset, or None if no offset stands out."""
+        from scipy.spatial import cKDTree
+
         p = self.params
         pilot = grid_thin(a.x, a.y, -a.response.astype(np.float64), size)
         pairs = cKDTree(a.xyz[pilot]).sparse_distance_matrix(tree_b, radius, output_type="ndarray")
@@ -130,6 +136,8 @@ class Matcher(_Base):
         return (from_a[kept], offsets[kept]) if kept.sum() >= p["min_pilot"] else None
 
     def _within(self, a: MatchSide, b: MatchSide, tree_b: cKDTree, radius: float, method: str) -> Matches:
+        from scipy.spatial import cKDTree
+
         p = self.params
         info: dict[str, float] = {"radius_m": radius}
         # 1. pilot: strong, spread keypoints of a against all of b within the radius; with too few
