@@ -79,6 +79,9 @@ def test_loading_a_configuration_stays_light():
     import tiepoint.matching as matching
 
     assert all(getattr(matching, name) is not None for name in matching.__all__)
+    import tiepoint.matching.verify  # noqa: F401 - a submodule named like a function of the package
+
+    assert callable(matching.verify) and callable(matching.main)
 
 
 def test_python_m_tiepoint_matching(cube_dir, tmp_path, capsys):

@@ -24,6 +24,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from tiepoint.errors import MatchingError
+from tiepoint.matching.verify import Verification, verify  # eager: the name is also a submodule's
 
 if TYPE_CHECKING:
     from tiepoint.matching.api import PairMatches, match_images
@@ -39,7 +40,6 @@ if TYPE_CHECKING:
         write_matches,
     )
     from tiepoint.matching.thin import grid_thin
-    from tiepoint.matching.verify import Verification, verify
 
 _HOMES = {
     "api": ("PairMatches", "match_images"),
@@ -48,7 +48,6 @@ _HOMES = {
     "store": ("FORMAT_VERSION", "MatchFile", "MatchTable", "match_path", "read_header", "read_matches",
               "write_matches"),
     "thin": ("grid_thin",),
-    "verify": ("Verification", "verify"),
 }  # fmt: skip
 _WHERE = {name: module for module, names in _HOMES.items() for name in names}
 

@@ -27,9 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import cv2
 import numpy as np
-from scipy.spatial import cKDTree
 
 from tiepoint.config import VerificationConfig
 from tiepoint.errors import MatchingError
@@ -60,6 +58,8 @@ def _fit(
 ) -> np.ndarray | None:
     """The model (2x3 affine, 3x3 homography or fundamental matrix) fitted with USAC MAGSAC at
     ``threshold`` px (default ``cfg.ransac_px``), or None when it cannot be fitted."""
+    import cv2  # here: importing the package (a configuration check) must not load OpenCV
+
     src32, dst32 = src.astype(np.float32), dst.astype(np.float32)
     thr = cfg.ransac_px if threshold is None else threshold
     try:
@@ -98,6 +98,8 @@ def residuals(model: np.ndarray, src: np.ndarray, dst: np.ndarray, kind: str) ->
 
 def _ground_step(xyz_a: np.ndarray, xyz_b: np.ndarray, cfg: VerificationConfig):
     """(keep mask, residual to the local median offset (m), global median offset, MAD)."""
+    from scipy.spatial import cKDTree
+
     offsets = xyz_b - xyz_a
     median = np.median(offsets, axis=0)
     mad = float(np.median(np.linalg.norm(offsets - median, axis=1)))
@@ -238,6 +240,8 @@ def verify(
         stats.update(residual_px_median=float(np.median(r)), residual_px_p90=float(np.percentile(r, 90)),
                      residual_px_max=float(r.max()))  # fmt: skip
     if not ground and inlier.sum() >= 4:  # how far from one plane: a least-squares homography on the inliers
+        import cv2
+
         h, _ = cv2.findHomography(src[inlier].astype(np.float32), dst[inlier].astype(np.float32), 0)
         if h is not None:
             r = residuals(h, src[inlier], dst[inlier], "homography")
