@@ -86,12 +86,12 @@ def _naive_select(query, cand, dist, nq, nc, ratio, mutual):
 
 
 @pytest.mark.parametrize("mutual", [True, False])
-def test_ratio_and_mutual_selection_equal_the_plain_loop(mutual):
+@pytest.mark.parametrize(("nq", "nc", "npairs"), [(60, 50, 600), (300, 400, 1500)], ids=["dense", "sorted"])
+def test_ratio_and_mutual_selection_equal_the_plain_loop(mutual, nq, nc, npairs):
+    """Both reductions: a dense matrix when the pairs fill >= 2 % of it, sorting otherwise."""
     rng = np.random.default_rng(7)
-    nq, nc = 60, 50
-    pairs = {
-        (int(q), int(c)) for q, c in zip(rng.integers(0, nq, 600), rng.integers(0, nc, 600), strict=True)
-    }
+    q_all, c_all = rng.integers(0, nq, npairs), rng.integers(0, nc, npairs)
+    pairs = {(int(q), int(c)) for q, c in zip(q_all, c_all, strict=True)}
     query, cand = (np.array(v) for v in zip(*sorted(pairs), strict=True))
     dist = rng.uniform(0, 100, len(query)).astype(np.float32)  # distinct: no ties
     index, _, r = select(nearest_from_pairs(query, cand, dist, nq, nc), 0.8, mutual)

@@ -19,6 +19,11 @@ from tiepoint.errors import MatchingError
 NORMS = ("l2", "hamming")
 PAIR_CHUNK = 65536
 """Index pairs per gathered block in :meth:`Descriptors.pairs` (bounds temporary memory)."""
+DENSE_SHARE = 0.05
+""":meth:`Descriptors.pairs` computes whole rows through BLAS when the pairs are at least this share of
+(rows asked x ``len(other)``): a dense distance costs ~1/50 of a gathered one (the gated matcher's
+pilot at 800 keypoints per km^2: 12 % of the rows' distances, 1.25 M pairs, 10x faster dense)."""
+DENSE_BLOCK_BYTES = 64 * 2**20
 
 
 class Descriptors:
@@ -103,6 +108,15 @@ class Descriptors:
         if i.shape != j.shape:
             raise MatchingError(f"{len(i)} first indices but {len(j)} second indices")
         out = np.empty(len(i), np.float32)
+        rows = np.unique(i)
+        if len(i) >= DENSE_SHARE * len(rows) * len(other) and len(i):
+            pos = np.searchsorted(rows, i)
+            block = max(1, DENSE_BLOCK_BYTES // (4 * len(other)))
+            for start in range(0, len(rows), block):
+                mine = (pos >= start) & (pos < start + block)
+                dist = self.dense(other, rows[start : start + block])
+                out[mine] = dist[pos[mine] - start, j[mine]]
+            return out
         for start in range(0, len(i), PAIR_CHUNK):
             part = slice(start, start + PAIR_CHUNK)
             a, b = self.data[i[part]], other.data[j[part]]
