@@ -1,7 +1,8 @@
 """The matching stage: a :class:`~tiepoint.records.PairTask` in, a match file out (hloc's ``main`` habit).
 
-:func:`main` skips a pair whose match file is up to date (:func:`is_current`: same keypoint files,
-byte for byte as recorded, same matching settings, same overlap and cameras) unless ``overwrite``;
+:func:`main` skips a pair whose match file is up to date (:func:`is_current`: each keypoint file's
+image content hash, settings, extractor, parameters, count and creation time as recorded, the same
+matching settings, overlap and cameras) unless ``overwrite``;
 otherwise :func:`compute` runs the pair and :func:`tiepoint.matching.store.write_matches` writes it
 atomically. The steps (CONTROL_NETWORKS.md section 6.1, steps 1-4):
 
