@@ -10,7 +10,7 @@ import math
 import os
 import re
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -218,6 +218,107 @@ class OutputConfig(_Section):
     )
 
 
+class PairsConfig(_Section):
+    min_overlap_km2: float = Field(1.0, ge=0, description="smallest footprint overlap matched (km^2)")
+    max_neighbours: int | None = Field(
+        None, ge=1, description="keep at most this many largest overlaps per image; None: all"
+    )
+
+
+MatcherName = Literal["gated", "bf"]
+"""The matcher plug-ins (one module each in :mod:`tiepoint.matching.matchers`)."""
+MATCHER_NAMES: tuple[str, ...] = get_args(MatcherName)
+"""The matcher names (``tiepoint.matching.matchers.MATCHERS``; a test pins the two together)."""
+
+
+class MatcherConfig(_Section):
+    """How descriptors are matched: a plug-in of ``tiepoint.matching.matchers`` and its parameters."""
+
+    name: MatcherName = Field(
+        "gated",
+        description="gated: candidates near each keypoint's a-priori ground position (needs cameras; "
+        "image-space pairs use bf) | bf: exact brute force or FLANN in descriptor space",
+    )
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="matcher parameters over the plug-in's defaults (gated: ground_radius_m, ratio, mutual, "
+        "...; see tiepoint.matching.matchers); unknown names are an error",
+    )
+
+    @model_validator(mode="after")
+    def _check_params(self) -> MatcherConfig:
+        from tiepoint.errors import MatchingError
+        from tiepoint.matching.matchers import load_matcher  # lazy: matching imports this module
+
+        try:
+            load_matcher(self.name, self.params)
+        except MatchingError as exc:  # pydantic reports a ValueError under this section's key
+            raise ValueError(exc.message) from None
+        return self
+
+
+class VerificationConfig(_Section):
+    """Geometric verification of the raw matches (line-scan safe: local models, no global F or H)."""
+
+    ground_mad_factor: float = Field(
+        3.0,
+        gt=0,
+        description="reject a match whose ground offset is more than this many robust sigmas (1.4826 "
+        "MAD) from the median offset of its neighbours",
+    )
+    ground_floor_m: float = Field(
+        30.0, ge=0, description="never reject a ground offset this close (m) to its neighbours' median"
+    )
+    ground_neighbours: int = Field(
+        25, ge=3, description="matches (nearest on the ground) whose median offset a match is compared to"
+    )
+    model: Literal["affine", "homography"] = Field(
+        "affine", description="local image-space model fitted per tile of image a (pairs with cameras)"
+    )
+    tile_px: int = Field(1024, ge=64, description="tile size (pixels of image a) of the local models")
+    ransac_px: float = Field(1.5, gt=0, description="RANSAC (USAC MAGSAC) inlier threshold, pixels")
+    confidence: float = Field(0.999, gt=0, lt=1, description="RANSAC confidence")
+    max_iters: int = Field(2000, ge=1, description="RANSAC iterations at most")
+    min_inliers: int = Field(
+        12, ge=4, description="a tile's model, or an image-space pair, with fewer inliers keeps no match"
+    )
+    image_model: Literal["fundamental", "homography"] = Field(
+        "fundamental", description="model of pairs matched in image space (no cameras): one per pair"
+    )
+    image_planar_px: float | None = Field(
+        10.0,
+        gt=0,
+        description="with image_model fundamental: also reject matches farther than this (px) from one "
+        "coarse homography (nearly planar ground seen from orbit); null: no such check",
+    )
+
+
+class ThinningConfig(_Section):
+    """Even distribution of the verified matches over the overlap (grid cells, best match per cell)."""
+
+    enabled: bool = Field(True, description="thin the verified matches (all are kept in the match file)")
+    per_km2: float = Field(50.0, gt=0, description="target matches per km^2 of overlap (pairs with cameras)")
+    max_matches: int = Field(
+        2000, ge=1, description="at most this many matches per pair; the target of image-space pairs"
+    )
+
+
+class MatchingConfig(_Section):
+    """Pairwise matching: which pairs, how descriptors match, how matches are verified and thinned."""
+
+    pairs: PairsConfig = Field(
+        default_factory=PairsConfig, description="Which image pairs are matched (the overlap graph)."
+    )
+    matcher: MatcherConfig = Field(default_factory=MatcherConfig)
+    verification: VerificationConfig = Field(default_factory=VerificationConfig)
+    thinning: ThinningConfig = Field(default_factory=ThinningConfig)
+    match_dir: str | None = Field(
+        None,
+        description="folder of the per-pair match files <stem_a>__<stem_b>.h5; null: a 'matches' folder "
+        "beside image a's keypoint file",
+    )
+
+
 class TracksConfig(_Section):
     """Multi-image points (tracks) from the verified pair matches."""
 
@@ -309,6 +410,10 @@ class JobConfig(_Section):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig, description="Interest-point extraction.")
     footprint: FootprintConfig = Field(default_factory=FootprintConfig, description="Footprints.")
     output: OutputConfig = Field(default_factory=OutputConfig, description="Keypoint files.")
+    matching: MatchingConfig = Field(
+        default_factory=MatchingConfig,
+        description="Pairwise matching: which pairs, how descriptors match, verification, thinning.",
+    )
     network: NetworkConfig = Field(
         default_factory=NetworkConfig,
         description="The control network: points, a-priori ground points, sub-pixel registration.",

@@ -53,5 +53,9 @@ class FeatureError(TiepointError):
     """Feature extraction or the keypoint store failed."""
 
 
+class MatchingError(TiepointError):
+    """Pair matching failed: unreadable or inconsistent keypoint/match files, bad matcher settings."""
+
+
 class DatabaseError(TiepointError):
     """The database cannot be reached or rejected a write."""

@@ -33,6 +33,19 @@ def synth(
     grid_step: Annotated[
         int, typer.Option("--grid-step", min=1, help="Pixels between exact camera evaluations.")
     ] = 8,
+    pointing_error_m: Annotated[
+        float | None,
+        typer.Option(
+            "--pointing-error-m",
+            min=0.0,
+            help="Render through a camera biased so its ground moves by about this many metres (random "
+            "direction per image); the sidecar keeps the unbiased a-priori ISD, <stem>.truth.json gets "
+            "the biased one.",
+        ),
+    ] = None,
+    seed: Annotated[
+        int, typer.Option("--seed", help="Seed of the pointing errors' directions (with the image stem).")
+    ] = 0,
 ) -> None:
     """Render synthetic planetary images through real camera geometry.
 
@@ -40,7 +53,8 @@ def synth(
     deterministic cratered texture defined on the body and lit by the ISD's sun, so images of the
     same ground share features at their true correspondences. Writes OUT/<stem>.cub (16-bit, tiled
     ISIS3 cube) and OUT/<stem>.json (the ISD, rescaled when --lines/--samples is given: same ground,
-    other pixel size).
+    other pixel size). With --pointing-error-m the pixels come from a perturbed camera, written as
+    OUT/<stem>.truth.json, while OUT/<stem>.json and the cube's CSMState blob keep the a-priori one.
     """
     from tiepoint.synthetic import SpecialRegion, synthesize
 
@@ -56,12 +70,20 @@ def synth(
                     samples=samples,
                     special=regions,
                     grid_step=grid_step,
+                    pointing_error_m=pointing_error_m,
+                    seed=seed,
                     progress=lambda n, task=task: progress.advance(task, n),
                 )
                 progress.update(task, total=result.lines, completed=result.lines)
                 console.print(
                     f"{result.cube} ({result.lines} x {result.samples}, {result.seconds:.1f} s), {result.isd}"
                 )
+                if result.pointing_error is not None:
+                    err = result.pointing_error
+                    console.print(
+                        f"  truth: {result.truth} (ground offset {err.magnitude_m:.1f} m: "
+                        f"{err.along_m:+.1f} m along track, {err.cross_m:+.1f} m across)"
+                    )
     except TiepointError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(1) from None

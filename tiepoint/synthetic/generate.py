@@ -3,6 +3,9 @@
 :func:`synthesize` is what ``tiepoint synth`` runs: for ``X.json`` it writes ``DIR/X.cub`` (16-bit
 UnsignedWord, tiled, streamed chunk by chunk so CTX-size images need little memory, with the camera's
 CSM state as the ``CSMState`` blob) and ``DIR/X.json`` (the ISD, rescaled if a size was asked for).
+With a pointing error (:mod:`tiepoint.synthetic.pointing`) the pixels are rendered through the
+perturbed *truth* camera, written as ``DIR/X.truth.json``; the sidecar and the ``CSMState`` blob keep
+the unperturbed a-priori camera, which is all a user of real data has.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from tiepoint.errors import CameraError, TiepointError
+from tiepoint.synthetic.pointing import PointingError, perturb_isd
 from tiepoint.synthetic.render import render_chunks
 from tiepoint.synthetic.rescale import rescale_isd
 from tiepoint.synthetic.texture import GroundTexture, TextureParams
@@ -63,9 +67,14 @@ class SynthResult:
 
     cube: Path
     isd: Path
+    """The sidecar ISD: the a-priori camera (what ``find_camera`` finds)."""
     lines: int
     samples: int
     seconds: float
+    truth: Path | None = None
+    """``<stem>.truth.json``, the ISD the pixels were rendered through; None without a pointing error."""
+    pointing_error: PointingError | None = None
+    """What the truth camera's bias does at the image centre; None without a pointing error."""
 
 
 def load_isd(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -108,6 +117,8 @@ def synthesize(
     texture: TextureParams | None = None,
     grid_step: int = 8,
     noise: float = 0.002,
+    pointing_error_m: float | None = None,
+    seed: int = 0,
     progress: Callable[[int], None] | None = None,
 ) -> SynthResult:
     """Render the image an ISD's camera would see of the synthetic ground and write it as a cube.
@@ -126,6 +137,14 @@ def synthesize(
         The ground; the default is the same for every image of a body, so images overlap truly.
     grid_step, noise :
         See :func:`tiepoint.synthetic.render.render_chunks`.
+    pointing_error_m : float, optional
+        Render through a camera whose attitude and position are biased so that its ground moves by
+        about this many metres (:func:`tiepoint.synthetic.pointing.perturb_isd`), and write that
+        truth ISD as ``X.truth.json``; the sidecar ``X.json`` and the cube's ``CSMState`` blob keep
+        the unperturbed (a-priori) camera. None: no error, no truth file.
+    seed : int
+        With ``pointing_error_m``: chooses the error's direction and pointing/position share, together
+        with the image's stem (so images of one run get different directions).
     progress : callable, optional
         Called with the number of lines rendered after each chunk.
 
@@ -157,8 +176,15 @@ def synthesize(
         raise SynthesisError(f"cannot create the output folder: {exc.strerror}", out) from None
     stem = src.stem
     cube_path, isd_path = out / f"{stem}.cub", out / f"{stem}.json"
+    truth_path = out / f"{stem}.truth.json" if pointing_error_m is not None else None
     try:
         camera = from_isd(data)
+        truth_data, error = data, None
+        if pointing_error_m is not None:
+            truth_data, error = perturb_isd(
+                data, pointing_error_m, seed=[int(seed), zlib.crc32(stem.encode())]
+            )
+        truth_camera = from_isd(truth_data)
     except CameraError as exc:
         raise CameraError(exc.message, src) from None
     shape = (int(camera.image_lines), int(camera.image_samples))
@@ -167,7 +193,7 @@ def synthesize(
         if l0 >= shape[0] or s0 >= shape[1]:
             raise SynthesisError(f"special region {reg.window} lies outside the {shape} image", src)
     tex = GroundTexture(float(camera.semimajor), texture or TextureParams())
-    seed = zlib.crc32(stem.encode())
+    noise_seed = zlib.crc32(stem.encode())
     label_extra = {
         "Instrument": {
             "SpacecraftName": str(data.get("name_platform", "UNKNOWN")),
@@ -185,13 +211,16 @@ def synthesize(
             label_extra=label_extra,
         ) as writer:
             for row0, dn in render_chunks(
-                camera, tex, grid_step=grid_step, noise=noise, seed=seed, progress=progress
+                truth_camera, tex, grid_step=grid_step, noise=noise, seed=noise_seed, progress=progress
             ):
                 window = ((row0, row0 + dn.shape[0]), (0, shape[1]))
                 writer.write_window(window, dn, special=_special_codes(special, row0, dn.shape))
         os.replace(tmp_cube, cube_path)
         isd_path.write_text(json.dumps(data))
+        if truth_path is not None:
+            truth_path.write_text(json.dumps(truth_data))
     except OSError as exc:
         tmp_cube.unlink(missing_ok=True)
         raise SynthesisError(f"cannot write: {exc.strerror}", exc.filename or cube_path) from None
-    return SynthResult(cube_path, isd_path, shape[0], shape[1], time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return SynthResult(cube_path, isd_path, shape[0], shape[1], seconds, truth_path, error)

@@ -2,7 +2,8 @@
 
 Each module defines a subclass of :class:`Extractor` named ``Extractor`` whose ``default_conf`` is a
 plain dict of OpenCV constructor parameters; :func:`load_extractor` merges user parameters over it
-(unknown keys are an error naming the key).
+(unknown keys are an error naming the key). Its ``norm`` says how its descriptors are compared
+(``l2`` or ``hamming``); :func:`descriptor_norm` reads it by name, for matching.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ class Extractor(ABC):
     name: ClassVar[str]
     default_conf: ClassVar[dict[str, Any]]
     descriptor_dtype: ClassVar[type]
+    norm: ClassVar[str] = "l2"
+    """How descriptors are compared: ``l2`` (Euclidean) or ``hamming`` (binary, bits packed in uint8)."""
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         params = dict(params or {})
@@ -98,6 +101,23 @@ class Extractor(ABC):
         )  # fmt: skip
 
 
+def _module(name: str) -> Any:
+    if name not in EXTRACTORS:
+        raise FeatureError(f"unknown extractor {name!r}; choose one of {list(EXTRACTORS)}")
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+def descriptor_norm(name: str) -> str:
+    """``l2`` or ``hamming``: how the descriptors of extractor ``name`` are compared (no detector built).
+
+    Raises
+    ------
+    FeatureError
+        Unknown name.
+    """
+    return str(_module(name).Extractor.norm)
+
+
 def load_extractor(name: str, params: dict[str, Any] | None = None) -> Extractor:
     """Instantiate the extractor plug-in called ``name``.
 
@@ -106,7 +126,4 @@ def load_extractor(name: str, params: dict[str, Any] | None = None) -> Extractor
     FeatureError
         Unknown name, unknown parameter, or the method is missing from this OpenCV build.
     """
-    if name not in EXTRACTORS:
-        raise FeatureError(f"unknown extractor {name!r}; choose one of {list(EXTRACTORS)}")
-    module = importlib.import_module(f"{__name__}.{name}")
-    return module.Extractor(params)
+    return _module(name).Extractor(params)

@@ -41,6 +41,7 @@ class Extractor(_Base):
         "max_points": -1,  # -1: keep all
     }
     descriptor_dtype = np.uint8
+    norm = "hamming"
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
         if not available():

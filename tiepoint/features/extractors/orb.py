@@ -26,6 +26,7 @@ class Extractor(_Base):
         "fastThreshold": 20,
     }
     descriptor_dtype = np.uint8
+    norm = "hamming"
 
     def _create(self) -> cv2.Feature2D:
         p = self.params
