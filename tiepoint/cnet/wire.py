@@ -1,0 +1,490 @@
+"""Vectorized protobuf wire format: decode and encode many messages at once with numpy.
+
+No protobuf runtime and no generated code: the wire format (varints, fixed64 doubles,
+length-delimited strings and sub-messages, packed repeated fields) is simple enough to do by hand,
+and doing it for all messages together is what makes large networks fast.
+
+Decoding (:func:`scan`) walks all messages in lockstep: each numpy step reads the next field of
+every message that has one left, so the number of steps is the largest field count of one message,
+not the number of messages. The result is one row per field occurrence, grouped by tag.
+
+Encoding (:class:`Rows`) lays every message out as a row of fixed-width slots, one per field (a
+field's slot is as wide as its widest value in the batch), fills the slots column-wise with a mask
+of the bytes that are real, and compresses the row-major matrix with the mask: the concatenated
+messages come out in order, in one pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tiepoint.cnet.model import CnetError
+
+PAD = 64
+"""Zero bytes every decoded buffer must have after its data (reads never check the end)."""
+
+_FIXLEN = np.array([0, 8, 0, -1, -1, 4, -1, -1], dtype=np.int64)  # payload length by wire type
+_VARLIKE = np.array([1, 0, 1, 0, 0, 0, 0, 0], dtype=np.int64)  # wire types followed by a varint
+_BAD_WT = np.array([0, 0, 0, 1, 1, 0, 1, 1], dtype=bool)
+
+
+# -- decoding ---------------------------------------------------------------------------------------------
+
+
+def read_varints(buf: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Decode one varint at each position; return (values as uint64, positions after them).
+
+    Raises
+    ------
+    ValueError
+        If a varint is longer than 10 bytes.
+    """
+    b = buf[pos]
+    val = (b & 0x7F).astype(np.uint64)
+    more = np.flatnonzero(b & 0x80)
+    if not more.size:
+        return val, pos + 1
+    nbytes = np.ones(pos.shape[0], dtype=np.int64)
+    shift = np.uint64(7)
+    while more.size:
+        if shift > 63:
+            raise ValueError("a varint is longer than 10 bytes")
+        b = buf[pos[more] + nbytes[more]]
+        val[more] |= (b & 0x7F).astype(np.uint64) << shift
+        nbytes[more] += 1
+        more = more[(b & 0x80) != 0]
+        shift += np.uint64(7)
+    return val, pos + nbytes
+
+
+@dataclass(slots=True)
+class FieldRows:
+    """Every field occurrence of a batch of messages, sorted by tag then message then order.
+
+    ``msg`` is the message index, ``start`` the payload's byte offset, ``value`` the varint value
+    (wire type 0) or the payload length (wire type 2). ``tags`` / ``bounds`` locate each tag's rows.
+    """
+
+    msg: np.ndarray
+    start: np.ndarray
+    value: np.ndarray
+    tags: np.ndarray
+    bounds: np.ndarray
+
+    def get(self, number: int, wire_type: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(msg, start, value) of field *number* with *wire_type*, in message order."""
+        tag = (number << 3) | wire_type
+        k = int(np.searchsorted(self.tags, tag))
+        if k == self.tags.shape[0] or self.tags[k] != tag:
+            empty = np.empty(0, dtype=np.int64)
+            return empty, empty, np.empty(0, dtype=np.uint64)
+        lo, hi = self.bounds[k], self.bounds[k + 1]
+        return self.msg[lo:hi], self.start[lo:hi], self.value[lo:hi]
+
+    def unknown(self, known: set[int]) -> list[int]:
+        """Tags present that are not in *known*."""
+        return [int(t) for t in self.tags if int(t) not in known]
+
+
+def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRows, np.ndarray | None]:
+    """Split messages ``buf[starts[i]:ends[i]]`` into their fields, all messages at once.
+
+    Returns
+    -------
+    rows : FieldRows
+    bad : ndarray or None
+        None if every message parsed; otherwise the indices of messages that are malformed (a
+        field running past the message end, an unsupported wire type or an over-long varint).
+    """
+    n = starts.shape[0]
+    msg = np.arange(n, dtype=np.int64)
+    pos = np.asarray(starts, dtype=np.int64)
+    end = np.asarray(ends, dtype=np.int64)
+    live = pos < end
+    msg, pos, end = msg[live], pos[live], end[live]
+    out_msg, out_tag, out_start, out_val = [], [], [], []
+    bad: list[np.ndarray] = []
+    while msg.size:
+        b = buf[pos]
+        if (b & 0x80).any():
+            try:
+                tag, p1 = read_varints(buf, pos)
+            except ValueError:
+                return _empty_rows(), msg
+            tag = tag.astype(np.int64)
+        else:
+            tag = b.astype(np.int64)
+            p1 = pos + 1
+        wt = tag & 7
+        c = buf[p1]
+        varlike = _VARLIKE[wt]
+        val = (c & 0x7F).astype(np.uint64) * varlike.astype(np.uint64)
+        payload = p1 + varlike
+        slow = np.flatnonzero((c & 0x80) & varlike.astype(np.uint8))
+        if slow.size:
+            try:
+                val[slow], payload[slow] = read_varints(buf, p1[slow])
+            except ValueError:
+                return _empty_rows(), msg
+        length = np.where(wt == 2, val.astype(np.int64), _FIXLEN[wt])
+        nxt = payload + length
+        broken = _BAD_WT[wt] | (nxt > end) | (length < 0)
+        if broken.any():
+            bad.append(msg[broken])
+            ok = ~broken
+            msg, tag, payload, val, nxt, end = msg[ok], tag[ok], payload[ok], val[ok], nxt[ok], end[ok]
+        out_msg.append(msg)
+        out_tag.append(tag)
+        out_start.append(payload)
+        out_val.append(val)
+        live = nxt < end
+        msg, pos, end = msg[live], nxt[live], end[live]
+    if not out_msg:
+        return _empty_rows(), (np.concatenate(bad) if bad else None)
+    tag = np.concatenate(out_tag)
+    order = np.argsort(tag, kind="stable")
+    tag = tag[order]
+    cut = np.flatnonzero(np.diff(tag)) + 1
+    tags = tag[np.concatenate(([0], cut))] if tag.size else tag
+    bounds = np.concatenate(([0], cut, [tag.size]))
+    rows = FieldRows(
+        np.concatenate(out_msg)[order],
+        np.concatenate(out_start)[order],
+        np.concatenate(out_val)[order],
+        tags,
+        bounds,
+    )
+    return rows, (np.unique(np.concatenate(bad)) if bad else None)
+
+
+def _empty_rows() -> FieldRows:
+    e = np.empty(0, dtype=np.int64)
+    return FieldRows(e, e, np.empty(0, dtype=np.uint64), e, np.zeros(1, dtype=np.int64))
+
+
+def by_message(msg: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
+    """Reorder rows of a repeated field so that each message's rows are together, in file order."""
+    order = np.argsort(msg, kind="stable")
+    return (msg[order], *(a[order] for a in arrays))
+
+
+def gather_f64(buf: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """Little-endian doubles at byte offsets *start*."""
+    if not start.size:
+        return np.empty(0, dtype=np.float64)
+    return buf[start[:, None] + np.arange(8)].view("<f8").reshape(-1)
+
+
+def gather_f64_runs(buf: np.ndarray, start: np.ndarray, count: int) -> np.ndarray:
+    """*count* consecutive little-endian doubles at each offset: shape (len(start), count)."""
+    if not start.size:
+        return np.empty((0, count), dtype=np.float64)
+    return buf[start[:, None] + np.arange(8 * count)].view("<f8").reshape(-1, count)
+
+
+def _padded(buf: np.ndarray, start: np.ndarray, length: np.ndarray, width: int) -> np.ndarray:
+    mat = buf[start[:, None] + np.arange(width)]
+    mat[np.arange(width) >= length[:, None]] = 0
+    return mat
+
+
+def _decode_one(raw: bytes) -> str:
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:  # ISIS writes Latin-1 (QString::toLatin1)
+        return raw.decode("latin-1")
+
+
+def decode_strings(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np.ndarray:
+    """The strings ``buf[start:start+length]`` as an object array of str (vectorized for ASCII)."""
+    n = start.shape[0]
+    if not n:
+        return np.empty(0, dtype=object)
+    width = int(length.max()) if n else 0
+    if 0 < width <= 256 and n * width <= 64 * 2**20:
+        mat = _padded(buf, start, length, width)
+        if not (mat & 0x80).any() and not ((mat == 0) & (np.arange(width) < length[:, None])).any():
+            return mat.view(f"S{width}").reshape(-1).astype(f"U{width}").astype(object)
+    raw = buf.tobytes() if buf.size < 2**16 else None
+    out = np.empty(n, dtype=object)
+    for i in range(n):  # non-ASCII, embedded NUL or very long strings only
+        s, e = int(start[i]), int(start[i] + length[i])
+        out[i] = _decode_one(raw[s:e] if raw is not None else buf[s:e].tobytes())
+    return out
+
+
+_M1 = np.uint64(0x9E3779B97F4A7C15)
+_M2 = np.uint64(0xBF58476D1CE4E5B9)
+
+
+def categorize(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct strings among ``buf[start:start+length]``: (codes int32, values object array).
+
+    Strings are padded to 8-byte words and hashed; rows are grouped by hash through a hash table
+    built with numpy, and every row is compared word by word with its group's first row, so a hash
+    collision can never merge two different strings (colliding rows are grouped again exactly).
+    """
+    n = start.shape[0]
+    if not n:
+        return np.empty(0, dtype=np.int32), np.empty(0, dtype=object)
+    maxlen = int(length.max())
+    width = max(8, -(-maxlen // 8) * 8)
+    if width > 512:
+        return _categorize_exact(decode_strings(buf, start, length))
+    words = _padded(buf, start, length, width).view("<u8")
+    h = length.astype(np.uint64) * _M1
+    with np.errstate(over="ignore"):
+        for j in range(words.shape[1]):
+            h = (h ^ words[:, j]) * _M2
+            h ^= h >> np.uint64(29)
+    bits = max(10, min(24, int(np.ceil(np.log2(2 * n)))))
+    slot = (h >> np.uint64(64 - bits)).astype(np.int64)
+    first = np.full(1 << bits, n, dtype=np.int64)
+    np.minimum.at(first, slot, np.arange(n, dtype=np.int64))
+    rep = first[slot]
+    same = (h == h[rep]) & (length == length[rep]) & (words == words[rep]).all(axis=1)
+    if not same.all():  # rare: two strings in one slot; group the others exactly
+        other = np.flatnonzero(~same)
+        strs = decode_strings(buf, start[other], length[other])
+        _, first_of = np.unique(strs.astype(str), return_index=True)
+        key_rows = {s: int(other[i]) for s, i in zip(strs[first_of], first_of, strict=True)}
+        rep = rep.copy()
+        rep[other] = [key_rows[s] for s in strs]
+    reps, codes = np.unique(rep, return_inverse=True)
+    values = decode_strings(buf, start[reps], length[reps])
+    return codes.astype(np.int32), values
+
+
+def _categorize_exact(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    uniq, inv = np.unique(strings.astype(str), return_inverse=True)
+    return inv.astype(np.int32), uniq.astype(object)
+
+
+# -- encoding ---------------------------------------------------------------------------------------------
+
+
+def varint_size(values: np.ndarray) -> np.ndarray:
+    """Encoded length (1..10) of each unsigned 64-bit value."""
+    v = np.asarray(values).astype(np.uint64)
+    size = np.ones(v.shape, dtype=np.int64)
+    for k in range(1, 10):
+        size += v >= np.uint64(1) << np.uint64(7 * k)
+    return size
+
+
+def varint_matrix(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Varint bytes of each value, left-aligned in a (n, width) matrix, and their lengths.
+
+    Negative int32/int64 values are encoded as protobuf does (two's complement, 10 bytes).
+    """
+    v = np.asarray(values).astype(np.int64).astype(np.uint64)
+    size = varint_size(v)
+    width = int(size.max()) if size.size else 1
+    mat = np.zeros((v.shape[0], width), dtype=np.uint8)
+    for k in range(width):
+        byte = ((v >> np.uint64(7 * k)) & np.uint64(0x7F)).astype(np.uint8)
+        byte |= np.where(size > k + 1, 0x80, 0).astype(np.uint8)
+        mat[:, k] = np.where(size > k, byte, 0)
+    return mat, size
+
+
+def tag_bytes(number: int, wire_type: int) -> bytes:
+    """The encoded key of a field."""
+    key = (number << 3) | wire_type
+    out = bytearray()
+    while True:
+        if key < 0x80:
+            out.append(key)
+            return bytes(out)
+        out.append((key & 0x7F) | 0x80)
+        key >>= 7
+
+
+def encode_varint(value: int) -> bytes:
+    """One varint (negative values as protobuf encodes int32/int64)."""
+    value &= (1 << 64) - 1
+    out = bytearray()
+    while True:
+        if value < 0x80:
+            out.append(value)
+            return bytes(out)
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+
+
+def encode_strings(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """UTF-8 bytes of distinct strings, left-aligned in a (k, width) matrix, and their lengths."""
+    k = values.shape[0]
+    if not k:
+        return np.zeros((0, 1), dtype=np.uint8), np.zeros(0, dtype=np.int64)
+    try:
+        s = values.astype(str).astype("S")  # ASCII fast path
+        width = max(1, s.dtype.itemsize)
+        mat = (
+            np.frombuffer(s.tobytes(), dtype=np.uint8).reshape(k, s.dtype.itemsize)
+            if s.dtype.itemsize
+            else None
+        )
+        lengths = np.char.str_len(values.astype(str)).astype(np.int64)
+        if mat is None:
+            mat = np.zeros((k, 1), dtype=np.uint8)
+        return mat.copy(), lengths
+    except UnicodeEncodeError:
+        pass
+    raws = [str(v).encode("utf-8") for v in values]
+    lengths = np.array([len(r) for r in raws], dtype=np.int64)
+    width = max(1, int(lengths.max()))
+    mat = np.zeros((k, width), dtype=np.uint8)
+    for i, r in enumerate(raws):
+        mat[i, : len(r)] = np.frombuffer(r, dtype=np.uint8)
+    return mat, lengths
+
+
+class Rows:
+    """Build *n* messages at once as rows of slots (see the module docstring).
+
+    Add slots in field order, then :meth:`pack`. Each ``add_*`` takes a ``present`` mask: rows where
+    it is false get nothing for that field (the field is absent from the message).
+    """
+
+    def __init__(self, n: int) -> None:
+        self.n = n
+        self._mats: list[np.ndarray] = []
+        self._lens: list[np.ndarray] = []
+
+    def size(self) -> np.ndarray:
+        """Encoded size of each row so far."""
+        total = np.zeros(self.n, dtype=np.int64)
+        for lens in self._lens:
+            total += lens
+        return total
+
+    def add_bytes(self, mat: np.ndarray, lengths: np.ndarray) -> None:
+        """A slot of raw bytes: row i gets ``mat[i, :lengths[i]]``."""
+        self._mats.append(np.asarray(mat, dtype=np.uint8))
+        self._lens.append(np.asarray(lengths, dtype=np.int64))
+
+    def add_prefix(self, prefix: bytes, mat: np.ndarray, lengths: np.ndarray, present: np.ndarray) -> None:
+        """A slot of a constant prefix followed by ``mat[i, :lengths[i]]`` where *present*."""
+        p = np.frombuffer(prefix, dtype=np.uint8)
+        full = np.empty((self.n, p.size + mat.shape[1]), dtype=np.uint8)
+        full[:, : p.size] = p
+        full[:, p.size :] = mat
+        self.add_bytes(full, np.where(present, p.size + lengths, 0))
+
+    def add_double(self, number: int, values: np.ndarray) -> None:
+        """An optional double field; NaN rows are left out."""
+        present = ~np.isnan(values)
+        if not present.any():
+            return
+        self.add_prefix(
+            tag_bytes(number, 1),
+            values.astype("<f8").view(np.uint8).reshape(-1, 8),
+            np.full(self.n, 8),
+            present,
+        )
+
+    def add_varint(self, number: int, values: np.ndarray, present: np.ndarray) -> None:
+        """An optional varint field (enum, int32, bool)."""
+        if not present.any():
+            return
+        mat, size = varint_matrix(np.where(present, values, 0))
+        self.add_prefix(tag_bytes(number, 0), mat, size, present)
+
+    def add_string(self, number: int, codes: np.ndarray, values: np.ndarray) -> None:
+        """An optional string field from a categorical column (codes -1: absent)."""
+        present = codes >= 0
+        if not present.any():
+            return
+        enc, lengths = encode_strings(values)
+        head = tag_bytes(number, 2)
+        lmat, lsize = varint_matrix(lengths)
+        hw = len(head) + lmat.shape[1]
+        table = np.zeros((values.shape[0], hw + enc.shape[1]), dtype=np.uint8)
+        table_len = len(head) + lsize + lengths
+        # per value: tag, length varint, bytes (contiguous; the varint may be shorter than its slot)
+        table[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+        cols = np.arange(table.shape[1])
+        for i_w in range(lmat.shape[1]):
+            rows = lsize > i_w
+            table[rows, len(head) + i_w] = lmat[rows, i_w]
+        src = cols[None, :] - (len(head) + lsize)[:, None]
+        body = (src >= 0) & (src < lengths[:, None])
+        table[body] = enc[np.nonzero(body)[0], src[body]]
+        safe = np.maximum(codes, 0)
+        self.add_bytes(table[safe], np.where(present, table_len[safe], 0))
+
+    def add_packed_doubles(self, number: int, values: np.ndarray) -> None:
+        """A packed repeated double field (rows with any NaN are left out)."""
+        present = ~np.isnan(values).any(axis=1)
+        if not present.any():
+            return
+        body = values.astype("<f8").view(np.uint8).reshape(self.n, -1)
+        prefix = tag_bytes(number, 2) + encode_varint(body.shape[1])
+        self.add_prefix(prefix, body, np.full(self.n, body.shape[1]), present)
+
+    def add_messages(self, number: int, body: np.ndarray, lengths: np.ndarray, present: np.ndarray) -> None:
+        """A length-delimited sub-message slot (``body[i, :lengths[i]]``, already encoded)."""
+        if not present.any():
+            return
+        head = tag_bytes(number, 2)
+        lmat, lsize = varint_matrix(lengths)
+        width = len(head) + lmat.shape[1] + body.shape[1]
+        mat = np.zeros((self.n, width), dtype=np.uint8)
+        mat[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+        mat[:, len(head) : len(head) + lmat.shape[1]] = lmat
+        if int(lsize.min()) == int(lsize.max()):
+            mat[:, len(head) + int(lsize[0]) : len(head) + int(lsize[0]) + body.shape[1]] = body
+        else:  # shift each body left up to the end of its length varint
+            cols = np.arange(width)
+            src = cols[None, :] - (len(head) + lsize)[:, None]
+            inside = (src >= 0) & (src < body.shape[1]) & (cols >= len(head) + lsize[:, None])
+            r, c = np.nonzero(inside)
+            mat[r, c] = body[r, src[r, c]]
+        self.add_bytes(mat, np.where(present, len(head) + lsize + lengths, 0))
+
+    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        """(bytes matrix, mask of real bytes), rows = messages."""
+        if not self._mats:
+            return np.zeros((self.n, 0), dtype=np.uint8), np.zeros((self.n, 0), dtype=bool)
+        mat = np.concatenate(self._mats, axis=1)
+        mask = np.concatenate(
+            [
+                np.arange(m.shape[1])[None, :] < ln[:, None]
+                for m, ln in zip(self._mats, self._lens, strict=True)
+            ],
+            axis=1,
+        )
+        return mat, mask
+
+    def pack(self) -> tuple[np.ndarray, np.ndarray]:
+        """(concatenated messages as one uint8 array, size of each message)."""
+        mat, mask = self.matrix()
+        return mat[mask], mask.sum(axis=1, dtype=np.int64)
+
+
+def interleave(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
+    """Merge row matrices into one byte stream: each part is (row numbers, matrix, mask).
+
+    Rows are written in row-number order; each row's real bytes are where its mask is true.
+    """
+    width = max((m.shape[1] for _, m, _ in parts), default=0)
+    mat = np.zeros((n_rows, width), dtype=np.uint8)
+    mask = np.zeros((n_rows, width), dtype=bool)
+    for rows, m, k in parts:
+        mat[rows, : m.shape[1]] = m
+        mask[rows, : k.shape[1]] = k
+    return mat[mask]
+
+
+def check_messages(bad: np.ndarray | None, what: str, path: str, ids: np.ndarray | None = None) -> None:
+    """Raise :class:`CnetError` for the first malformed message of a :func:`scan`."""
+    if bad is None or not bad.size:
+        return
+    i = int(bad.min())
+    name = f" {ids[i]!r}" if ids is not None and i < len(ids) and ids[i] else ""
+    raise CnetError(
+        f"{what}{name} (index {i}) is malformed: a field runs past its end or has a bad wire type", path
+    )
