@@ -23,7 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from tiepoint.cnet import pvl_text
-from tiepoint.cnet.model import CnetError, ControlNetwork, LogTable, NetworkHeader, Strings
+from tiepoint.cnet.model import CnetError, ControlNetwork, LogTable, NetworkHeader, Strings, concat
 from tiepoint.cnet.schema import (
     HEADER_FIELDS,
     LOG_FIELDS,
@@ -82,15 +82,15 @@ def sniff(head: bytes) -> str | None:
     return "binary" if m.group(1).lower() == b"protobuffer" else "pvl"
 
 
-def _load(path: Path) -> np.ndarray:
-    """The whole file in a uint8 array followed by :data:`PAD` zero bytes."""
+def _load(path: Path) -> tuple[np.ndarray, int]:
+    """(the whole file in an aligned uint8 array followed by at least :data:`PAD` zero bytes, its size)."""
     size = path.stat().st_size
-    buf = np.zeros(size + PAD, dtype=np.uint8)
+    buf = np.zeros((size + PAD + 7) // 8, dtype=np.uint64).view(np.uint8)  # 8-byte aligned
     with open(path, "rb") as f:
         got = f.readinto(memoryview(buf)[:size])
     if got != size:
         raise CnetError(f"read {got} of {size} bytes", path)
-    return buf[: size + PAD]
+    return buf, size
 
 
 def _label(buf: np.ndarray, size: int, path: Path) -> dict:
@@ -267,8 +267,7 @@ def read(path: str | os.PathLike[str]) -> ControlNetwork:
         raise CnetError(
             "not an ISIS control network (no 'Object = ProtoBuffer' or 'ControlNetwork' label)", path
         )
-    buf = _load(path)
-    size = buf.shape[0] - PAD
+    buf, size = _load(path)
     label = _label(buf, size, path)
     h0, hn = label["HeaderStartByte"], label["HeaderBytes"]
     if h0 + hn > size:
@@ -330,7 +329,14 @@ _WIRE = {"double": 1, "enum": 0, "int": 0, "flag": 0, "str": 2, "id": 2, "covar"
 
 
 def _columns(
-    rows: FieldRows, fields: tuple[Field, ...], n: int, buf: np.ndarray, what: str, path: str, ids=None
+    rows: FieldRows,
+    fields: tuple[Field, ...],
+    n: int,
+    buf: np.ndarray,
+    what: str,
+    path: str,
+    ids=None,
+    first=0,
 ):
     cols = {}
     for fld in fields:
@@ -342,7 +348,9 @@ def _columns(
                 i = int(msg[np.argmax(bad)])
                 who = f" {ids[i]!r}" if ids is not None else ""
                 count = int(value[np.argmax(bad)]) // 8
-                raise CnetError(f"{what}{who} (index {i}): {fld.name} has {count} values, not 6", path)
+                raise CnetError(
+                    f"{what}{who} (index {first + i}): {fld.name} has {count} values, not 6", path
+                )
             col[msg] = gather_f64_runs(buf, start, 6)
             cols[fld.name] = col
             continue
@@ -352,7 +360,7 @@ def _columns(
             have[msg] = True
             i = int(np.argmin(have)) if not have.all() else int(np.argmax(np.bincount(msg, minlength=n) > 1))
             who = f" {ids[i]!r}" if ids is not None and ids[i] else ""
-            raise CnetError(f"{what}{who} (index {i}) has no {fld.name} (a required field)", path)
+            raise CnetError(f"{what}{who} (index {first + i}) has no {fld.name} (a required field)", path)
     return cols
 
 
@@ -370,27 +378,51 @@ def _logs(rows: FieldRows, number: int, n_owners: int, buf: np.ndarray, what: st
     return LogTable(offsets, *(cols[f.name] for f in LOG_FIELDS))
 
 
+CHUNK_BYTES = 1 << 22
+"""Points are decoded in batches of about this many bytes, so that each batch stays in cache."""
+
+
 def decode_points(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: NetworkHeader, path: str = ""
 ) -> ControlNetwork:
     """Decode ``ControlPointFileEntryV0002`` messages ``buf[starts[i]:ends[i]]`` into a network.
 
-    *buf* must be followed by :data:`tiepoint.cnet.wire.PAD` zero bytes.
+    *buf* comes from :func:`tiepoint.cnet.wire.as_buffer` (aligned, zero-padded). Messages are
+    decoded in batches of about :data:`CHUNK_BYTES` and the batches concatenated.
     """
+    n = starts.shape[0]
+    if not n:
+        return _decode_chunk(buf, starts, ends, header, path, 0)
+    cut = np.searchsorted(
+        starts, starts[0] + np.arange(1, (ends[-1] - starts[0]) // CHUNK_BYTES + 2) * CHUNK_BYTES
+    )
+    bounds = np.unique(np.concatenate(([0], cut, [n])))
+    parts = [
+        _decode_chunk(buf, starts[i:j], ends[i:j], header, path, int(i))
+        for i, j in zip(bounds[:-1], bounds[1:], strict=True)
+        if j > i
+    ]
+    return parts[0] if len(parts) == 1 else concat(parts, header)
+
+
+def _decode_chunk(
+    buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: NetworkHeader, path: str, first: int
+) -> ControlNetwork:
     n_points = starts.shape[0]
     rows, bad = scan(buf, starts, ends)
-    check_messages(bad, "point", path)
+    if bad is not None:
+        check_messages(bad + first, "point", path)
     id_msg, id_start, id_len = rows.get(1, 2)
     ids = empty_column("id", n_points)
     ids[id_msg] = decode_strings(buf, id_start, id_len.astype(np.int64))
-    points = _columns(rows, POINT_FIELDS, n_points, buf, "point", path, ids)
+    points = _columns(rows, POINT_FIELDS, n_points, buf, "point", path, ids, first)
     ptype = points["type"]
     for old, new in OBSOLETE_POINT_TYPES.items():
         ptype[ptype == old] = new
     ref = points["reference_index"]
     if (ref < UNSET).any():
         i = int(np.argmax(ref < UNSET))
-        raise CnetError(f"point {ids[i]!r} (index {i}) has a negative reference index", path)
+        raise CnetError(f"point {ids[i]!r} (index {first + i}) has a negative reference index", path)
 
     m_msg, m_start, m_len = rows.get(MEASURES_NUMBER, 2)
     m_msg, m_start, m_len = by_message(m_msg, m_start, m_len.astype(np.int64))
@@ -399,8 +431,9 @@ def decode_points(
     np.cumsum(np.bincount(m_msg, minlength=n_points), out=offsets[1:])
     mrows, bad = scan(buf, m_start, m_start + m_len)
     if bad is not None:
-        check_messages(m_msg[bad], "a measure of point", path, ids)
-    measures = _columns(mrows, MEASURE_FIELDS, n_measures, buf, "a measure of point", path)
+        i = int(m_msg[bad.min()])
+        raise CnetError(f"a measure of point {ids[i]!r} (index {first + i}) is malformed", path)
+    measures = _columns(mrows, MEASURE_FIELDS, n_measures, buf, "a measure of point", path, ids[m_msg], first)
     point_logs = _logs(rows, POINT_LOG_NUMBER, n_points, buf, "point", path)
     measure_logs = _logs(mrows, MEASURE_LOG_NUMBER, n_measures, buf, "measure", path)
     return ControlNetwork(header, points, measures, offsets, point_logs, measure_logs)

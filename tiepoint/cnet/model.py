@@ -752,6 +752,44 @@ class ControlNetwork:
         return out
 
 
+def concat(parts: Sequence[ControlNetwork], header: NetworkHeader | None = None) -> ControlNetwork:
+    """The points of several networks, in order, as one network (header: *header* or the first's)."""
+    if not parts:
+        raise CnetError("concat needs at least one network")
+
+    def join(cols: list[Any]) -> Any:
+        if isinstance(cols[0], Strings):
+            base = np.cumsum([0] + [c.values.shape[0] for c in cols[:-1]])
+            codes = np.concatenate(
+                [np.where(c.codes >= 0, c.codes + b, UNSET) for c, b in zip(cols, base, strict=True)]
+            )
+            values = np.concatenate([c.values for c in cols])
+            if not values.size:
+                return Strings(codes, values)
+            uniq, inv = np.unique(values.astype(str), return_inverse=True)
+            remap = inv.astype(np.int32)
+            return Strings(np.where(codes >= 0, remap[np.maximum(codes, 0)], UNSET), uniq.astype(object))
+        return np.concatenate(cols)
+
+    def join_logs(tables: list[LogTable]) -> LogTable:
+        base = np.cumsum([0] + [len(t) for t in tables[:-1]])
+        offsets = np.concatenate([[0]] + [t.offsets[1:] + b for t, b in zip(tables, base, strict=True)])
+        return LogTable(offsets, *(np.concatenate([getattr(t, f.name) for t in tables]) for f in LOG_FIELDS))
+
+    points = {name: join([p._points[name] for p in parts]) for name in parts[0]._points}
+    measures = {name: join([p._measures[name] for p in parts]) for name in parts[0]._measures}
+    base = np.cumsum([0] + [p.n_measures for p in parts[:-1]])
+    offsets = np.concatenate([[0]] + [p.point_offsets[1:] + b for p, b in zip(parts, base, strict=True)])
+    return ControlNetwork(
+        header if header is not None else replace(parts[0].header),
+        points,
+        measures,
+        offsets,
+        join_logs([p.point_logs for p in parts]),
+        join_logs([p.measure_logs for p in parts]),
+    )
+
+
 def _as_index(mask: np.ndarray, n: int, what: str) -> np.ndarray:
     arr = np.asarray(mask)
     if arr.dtype == bool:
@@ -780,4 +818,5 @@ __all__ = [
     "NetworkHeader",
     "PointView",
     "Strings",
+    "concat",
 ]

@@ -25,12 +25,36 @@ from tiepoint.cnet.model import CnetError
 PAD = 64
 """Zero bytes every decoded buffer must have after its data (reads never check the end)."""
 
-_FIXLEN = np.array([0, 8, 0, -1, -1, 4, -1, -1], dtype=np.int64)  # payload length by wire type
-_VARLIKE = np.array([1, 0, 1, 0, 0, 0, 0, 0], dtype=np.int64)  # wire types followed by a varint
-_BAD_WT = np.array([0, 0, 0, 1, 1, 0, 1, 1], dtype=bool)
+_BIG = np.int64(1) << 50  # "length" of a field with an invalid wire type: it always overruns
+_WT_FIXLEN = np.array([0, 8, 0, _BIG, _BIG, 4, _BIG, _BIG], dtype=np.int64)
+_WT_VARLIKE = np.array([1, 0, 1, 0, 0, 0, 0, 0], dtype=np.int64)
+_WT_ISLEN = np.array([0, 0, 1, 0, 0, 0, 0, 0], dtype=np.int64)
+_TAGS = np.arange(1 << 14)  # every one- and two-byte key
+_FIXLEN = _WT_FIXLEN[_TAGS & 7]
+_VARLIKE = _WT_VARLIKE[_TAGS & 7]
+_ISLEN = _WT_ISLEN[_TAGS & 7]
+_OTHER_TAG = 255  # keys of field numbers above 31 are grouped under this (never a known field)
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(8)] + [(1 << 64) - 1], dtype=np.uint64)
 
 
-# -- decoding ---------------------------------------------------------------------------------------------
+def as_buffer(data: bytes | bytearray | memoryview) -> np.ndarray:
+    """A decodable copy of *data*: uint8, 8-byte aligned, followed by at least :data:`PAD` zeros."""
+    n = len(data)
+    words = np.zeros((n + PAD + 7) // 8, dtype=np.uint64)
+    buf = words.view(np.uint8)
+    buf[:n] = np.frombuffer(data, dtype=np.uint8)
+    return buf
+
+
+def _words(buf: np.ndarray) -> np.ndarray:
+    return buf[: buf.shape[0] // 8 * 8].view("<u8")
+
+
+def load_u64(words: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """The 8 bytes at each (unaligned) byte offset, as little-endian uint64 (two aligned loads)."""
+    q = start >> 3
+    r = (start & 7).astype(np.uint64) << np.uint64(3)
+    return (words[q] >> r) | (words[q + 1] << (np.uint64(64) - r))
 
 
 def read_varints(buf: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -61,31 +85,26 @@ def read_varints(buf: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarr
 
 @dataclass(slots=True)
 class FieldRows:
-    """Every field occurrence of a batch of messages, sorted by tag then message then order.
+    """Every field occurrence of a batch of messages, grouped by key (field number and wire type).
 
-    ``msg`` is the message index, ``start`` the payload's byte offset, ``value`` the varint value
-    (wire type 0) or the payload length (wire type 2). ``tags`` / ``bounds`` locate each tag's rows.
+    Per row: ``msg`` the message index, ``start`` the payload's byte offset, ``value`` the varint
+    value (wire type 0) or the payload length (wire type 2). Within one key, rows are in the order
+    they were met per message (so repeated fields keep their order).
     """
 
     msg: np.ndarray
     start: np.ndarray
     value: np.ndarray
-    tags: np.ndarray
+    order: np.ndarray
     bounds: np.ndarray
 
     def get(self, number: int, wire_type: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(msg, start, value) of field *number* with *wire_type*, in message order."""
+        """(msg, start, value) of field *number* with *wire_type*."""
         tag = (number << 3) | wire_type
-        k = int(np.searchsorted(self.tags, tag))
-        if k == self.tags.shape[0] or self.tags[k] != tag:
-            empty = np.empty(0, dtype=np.int64)
-            return empty, empty, np.empty(0, dtype=np.uint64)
-        lo, hi = self.bounds[k], self.bounds[k + 1]
-        return self.msg[lo:hi], self.start[lo:hi], self.value[lo:hi]
-
-    def unknown(self, known: set[int]) -> list[int]:
-        """Tags present that are not in *known*."""
-        return [int(t) for t in self.tags if int(t) not in known]
+        if tag >= _OTHER_TAG:
+            raise ValueError(f"field number {number} is above 31")
+        rows = self.order[self.bounds[tag] : self.bounds[tag + 1]]
+        return self.msg[rows], self.start[rows], self.value[rows]
 
 
 def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRows, np.ndarray | None]:
@@ -96,72 +115,82 @@ def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRo
     rows : FieldRows
     bad : ndarray or None
         None if every message parsed; otherwise the indices of messages that are malformed (a
-        field running past the message end, an unsupported wire type or an over-long varint).
+        field running past the message end, an invalid wire type or an over-long varint).
     """
-    n = starts.shape[0]
-    msg = np.arange(n, dtype=np.int64)
-    pos = np.asarray(starts, dtype=np.int64)
-    end = np.asarray(ends, dtype=np.int64)
-    live = pos < end
-    msg, pos, end = msg[live], pos[live], end[live]
+    idt = np.int32 if buf.shape[0] < 2**30 else np.int64  # offsets: smaller is faster
+    fixlen, islen = _FIXLEN.astype(idt), _ISLEN.astype(idt)
+    if idt is np.int32:
+        fixlen = np.minimum(_FIXLEN, 2**30).astype(np.int32)
+    varlike = _VARLIKE.astype(idt)
+    varmask = (_VARLIKE * 0x80).astype(np.uint8)
+    pos = np.asarray(starts).astype(idt)
+    end = np.asarray(ends).astype(idt)
+    live = np.flatnonzero(pos < end)
+    msg, pos, end = live.astype(np.int32), pos[live], end[live]
     out_msg, out_tag, out_start, out_val = [], [], [], []
     bad: list[np.ndarray] = []
     while msg.size:
         b = buf[pos]
-        if (b & 0x80).any():
-            try:
-                tag, p1 = read_varints(buf, pos)
-            except ValueError:
-                return _empty_rows(), msg
-            tag = tag.astype(np.int64)
-        else:
-            tag = b.astype(np.int64)
-            p1 = pos + 1
-        wt = tag & 7
-        c = buf[p1]
-        varlike = _VARLIKE[wt]
-        val = (c & 0x7F).astype(np.uint64) * varlike.astype(np.uint64)
-        payload = p1 + varlike
-        slow = np.flatnonzero((c & 0x80) & varlike.astype(np.uint8))
+        tag = b.astype(idt)
+        pos += 1
+        if b.max() >= 0x80:  # two-byte keys (fields 16..2047); longer ones are rare and slow
+            h = np.flatnonzero(b >= 0x80)
+            b2 = buf[pos[h]].astype(idt)
+            tag[h] = (tag[h] & 0x7F) | (b2 << 7)
+            pos[h] += 1
+            longer = b2 >= 0x80
+            if longer.any():
+                hl = h[longer]
+                try:
+                    v, after = read_varints(buf, pos[hl] - 2)
+                except ValueError:
+                    bad.append(msg[hl])
+                    v, after = np.zeros(hl.size, np.uint64), end[hl] + 1
+                wt = (v & np.uint64(7)).astype(np.int64)
+                tag[hl] = np.where(_WT_FIXLEN[wt] == _BIG, 1 << 13 | 3, (_OTHER_TAG & ~7) | wt)
+                pos[hl] = after
+        c = buf[pos]
+        val = c.astype(np.int64)
+        lenval = c.astype(idt)
+        slow = np.flatnonzero(c & varmask[tag])
+        pos += varlike[tag]
         if slow.size:
             try:
-                val[slow], payload[slow] = read_varints(buf, p1[slow])
+                v, after = read_varints(buf, pos[slow] - 1)
             except ValueError:
-                return _empty_rows(), msg
-        length = np.where(wt == 2, val.astype(np.int64), _FIXLEN[wt])
-        nxt = payload + length
-        broken = _BAD_WT[wt] | (nxt > end) | (length < 0)
-        if broken.any():
-            bad.append(msg[broken])
-            ok = ~broken
-            msg, tag, payload, val, nxt, end = msg[ok], tag[ok], payload[ok], val[ok], nxt[ok], end[ok]
+                bad.append(msg[slow])
+                v, after = np.zeros(slow.size, np.uint64), end[slow] + 1
+            pos[slow] = after
+            val[slow] = v.view(np.int64)
+            cap = np.uint64(np.iinfo(idt).max // 2)
+            lenval[slow] = np.where(v > cap, cap, v).astype(idt)
+        nxt = pos + fixlen[tag]
+        nxt += islen[tag] * lenval
+        if (nxt > end).any() or (nxt < pos).any():
+            bad.append(msg[(nxt > end) | (nxt < pos)])
         out_msg.append(msg)
         out_tag.append(tag)
-        out_start.append(payload)
+        out_start.append(pos)
         out_val.append(val)
         live = nxt < end
         msg, pos, end = msg[live], nxt[live], end[live]
     if not out_msg:
-        return _empty_rows(), (np.concatenate(bad) if bad else None)
-    tag = np.concatenate(out_tag)
-    order = np.argsort(tag, kind="stable")
-    tag = tag[order]
-    cut = np.flatnonzero(np.diff(tag)) + 1
-    tags = tag[np.concatenate(([0], cut))] if tag.size else tag
-    bounds = np.concatenate(([0], cut, [tag.size]))
-    rows = FieldRows(
-        np.concatenate(out_msg)[order],
-        np.concatenate(out_start)[order],
-        np.concatenate(out_val)[order],
-        tags,
-        bounds,
-    )
+        rows = _empty_rows()
+    else:
+        tag = np.concatenate(out_tag)
+        key = np.where(tag < _OTHER_TAG, tag, _OTHER_TAG).astype(np.uint8)
+        order = np.argsort(key, kind="stable")  # radix sort on one byte
+        bounds = np.zeros(257, dtype=np.int64)
+        np.cumsum(np.bincount(key, minlength=256), out=bounds[1:])
+        rows = FieldRows(
+            np.concatenate(out_msg), np.concatenate(out_start), np.concatenate(out_val), order, bounds
+        )
     return rows, (np.unique(np.concatenate(bad)) if bad else None)
 
 
 def _empty_rows() -> FieldRows:
     e = np.empty(0, dtype=np.int64)
-    return FieldRows(e, e, np.empty(0, dtype=np.uint64), e, np.zeros(1, dtype=np.int64))
+    return FieldRows(e.astype(np.int32), e, e, e, np.zeros(257, dtype=np.int64))
 
 
 def by_message(msg: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -171,23 +200,27 @@ def by_message(msg: np.ndarray, *arrays: np.ndarray) -> tuple[np.ndarray, ...]:
 
 
 def gather_f64(buf: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """Little-endian doubles at byte offsets *start*."""
-    if not start.size:
-        return np.empty(0, dtype=np.float64)
-    return buf[start[:, None] + np.arange(8)].view("<f8").reshape(-1)
+    """Little-endian doubles at byte offsets *start* (*buf* from :func:`as_buffer`)."""
+    return load_u64(_words(buf), start).view(np.float64)
 
 
 def gather_f64_runs(buf: np.ndarray, start: np.ndarray, count: int) -> np.ndarray:
     """*count* consecutive little-endian doubles at each offset: shape (len(start), count)."""
-    if not start.size:
-        return np.empty((0, count), dtype=np.float64)
-    return buf[start[:, None] + np.arange(8 * count)].view("<f8").reshape(-1, count)
+    words = _words(buf)
+    out = np.empty((start.shape[0], count), dtype=np.uint64)
+    for k in range(count):
+        out[:, k] = load_u64(words, start + 8 * k)
+    return out.view(np.float64)
 
 
-def _padded(buf: np.ndarray, start: np.ndarray, length: np.ndarray, width: int) -> np.ndarray:
-    mat = buf[start[:, None] + np.arange(width)]
-    mat[np.arange(width) >= length[:, None]] = 0
-    return mat
+def _string_words(buf: np.ndarray, start: np.ndarray, length: np.ndarray, nwords: int) -> np.ndarray:
+    """Each string's bytes as *nwords* little-endian words, zero past its length."""
+    words = _words(buf)
+    out = np.empty((start.shape[0], nwords), dtype=np.uint64)
+    for j in range(nwords):
+        valid = np.clip(length - 8 * j, 0, 8)
+        out[:, j] = load_u64(words, start + 8 * j) & _BYTE_MASKS[valid]
+    return out
 
 
 def _decode_one(raw: bytes) -> str:
@@ -202,16 +235,27 @@ def decode_strings(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np
     n = start.shape[0]
     if not n:
         return np.empty(0, dtype=object)
-    width = int(length.max()) if n else 0
-    if 0 < width <= 256 and n * width <= 64 * 2**20:
-        mat = _padded(buf, start, length, width)
-        if not (mat & 0x80).any() and not ((mat == 0) & (np.arange(width) < length[:, None])).any():
-            return mat.view(f"S{width}").reshape(-1).astype(f"U{width}").astype(object)
-    raw = buf.tobytes() if buf.size < 2**16 else None
+    width = int(length.max())
+    if 0 < width <= 256:
+        nwords = -(-width // 8)
+        w = _string_words(buf, start, length, nwords)
+        ascii_ = not (w & np.uint64(0x8080808080808080)).any()
+        last = buf[np.maximum(start + length - 1, 0)]
+        if ascii_ and not ((last == 0) & (length > 0)).any():
+            return (
+                w.view(np.uint8)
+                .reshape(n, 8 * nwords)
+                .view(f"S{8 * nwords}")
+                .reshape(-1)
+                .astype(f"U{width}")
+                .astype(object)
+            )
+    if width == 0:
+        return np.full(n, "", dtype=object)
     out = np.empty(n, dtype=object)
-    for i in range(n):  # non-ASCII, embedded NUL or very long strings only
+    for i in range(n):  # non-ASCII, NUL-terminated or very long strings only
         s, e = int(start[i]), int(start[i] + length[i])
-        out[i] = _decode_one(raw[s:e] if raw is not None else buf[s:e].tobytes())
+        out[i] = _decode_one(buf[s:e].tobytes())
     return out
 
 
@@ -222,7 +266,7 @@ _M2 = np.uint64(0xBF58476D1CE4E5B9)
 def categorize(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Distinct strings among ``buf[start:start+length]``: (codes int32, values object array).
 
-    Strings are padded to 8-byte words and hashed; rows are grouped by hash through a hash table
+    Strings are read as 8-byte words and hashed; rows are grouped by hash through a hash table
     built with numpy, and every row is compared word by word with its group's first row, so a hash
     collision can never merge two different strings (colliding rows are grouped again exactly).
     """
@@ -230,13 +274,13 @@ def categorize(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[
     if not n:
         return np.empty(0, dtype=np.int32), np.empty(0, dtype=object)
     maxlen = int(length.max())
-    width = max(8, -(-maxlen // 8) * 8)
-    if width > 512:
+    nwords = max(1, -(-maxlen // 8))
+    if nwords > 64:
         return _categorize_exact(decode_strings(buf, start, length))
-    words = _padded(buf, start, length, width).view("<u8")
+    words = _string_words(buf, start, length, nwords)
     h = length.astype(np.uint64) * _M1
     with np.errstate(over="ignore"):
-        for j in range(words.shape[1]):
+        for j in range(nwords):
             h = (h ^ words[:, j]) * _M2
             h ^= h >> np.uint64(29)
     bits = max(10, min(24, int(np.ceil(np.log2(2 * n)))))
@@ -244,17 +288,21 @@ def categorize(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> tuple[
     first = np.full(1 << bits, n, dtype=np.int64)
     np.minimum.at(first, slot, np.arange(n, dtype=np.int64))
     rep = first[slot]
-    same = (h == h[rep]) & (length == length[rep]) & (words == words[rep]).all(axis=1)
+    same = (h == h[rep]) & (length == length[rep])
+    for j in range(nwords):
+        same &= words[:, j] == words[rep, j]
     if not same.all():  # rare: two strings in one slot; group the others exactly
         other = np.flatnonzero(~same)
-        strs = decode_strings(buf, start[other], length[other])
-        _, first_of = np.unique(strs.astype(str), return_index=True)
+        strs = decode_strings(buf, start[other], length[other]).astype(str)
+        _, first_of = np.unique(strs, return_index=True)
         key_rows = {s: int(other[i]) for s, i in zip(strs[first_of], first_of, strict=True)}
         rep = rep.copy()
         rep[other] = [key_rows[s] for s in strs]
-    reps, codes = np.unique(rep, return_inverse=True)
+    is_rep = rep == np.arange(n)
+    reps = np.flatnonzero(is_rep)
+    codes = (np.cumsum(is_rep, dtype=np.int32) - 1)[rep]
     values = decode_strings(buf, start[reps], length[reps])
-    return codes.astype(np.int32), values
+    return codes, values
 
 
 def _categorize_exact(strings: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
