@@ -14,6 +14,7 @@ version-5 size prefixes, which form a chain.
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import struct
@@ -399,7 +400,7 @@ def decode_points(
     bounds = np.unique(np.concatenate(([0], cut, [n])))
     parts = [
         _decode_chunk(buf, starts[i:j], ends[i:j], header, path, int(i))
-        for i, j in zip(bounds[:-1], bounds[1:], strict=True)
+        for i, j in itertools.pairwise(bounds)
         if j > i
     ]
     return parts[0] if len(parts) == 1 else concat(parts, header)

@@ -19,7 +19,6 @@ Text networks are small: this module works point by point, unlike the binary cod
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 from typing import Any
 
@@ -37,11 +36,6 @@ from tiepoint.cnet.schema import (
     UNSET,
 )
 
-_TOKEN = re.compile(
-    r"""(?P<ws>\s+)|(?P<comment>/\*.*?\*/|\#[^\n]*)|(?P<quoted>"[^"]*"|'[^']*')|(?P<units><[^<>]*>)
-      |(?P<delim>[=(){},])|(?P<word>[^\s=(){},<>"'#]+)""",
-    re.VERBOSE | re.DOTALL,
-)
 _POINT_TYPE_NAMES = {"tie": 2, "free": 2, "constrained": 3, "ground": 4, "fixed": 4}
 _MEASURE_TYPE_NAMES = {
     "candidate": 0,
@@ -60,84 +54,6 @@ _SOURCE_NAMES = {k.lower(): v for k, v in APRIORI_SOURCES.items()}
 _LOG_NAMES = {k.lower(): v for k, v in LOG_TYPES.items()}
 _LOG_BY_CODE = {v: k for k, v in LOG_TYPES.items()}
 _DROPPED = {"zscore", "errormagnitude"}
-
-
-class _Node:
-    """A PVL object or group: raw keyword values (str, None for unquoted Null, or list) and children."""
-
-    __slots__ = ("children", "keys", "kind", "name")
-
-    def __init__(self, kind: str, name: str) -> None:
-        self.kind, self.name = kind, name
-        self.keys: dict[str, Any] = {}
-        self.children: list[_Node] = []
-
-
-def _parse(text: str, path: str) -> _Node:
-    """A minimal PVL parser that keeps values as their raw text (dates and ids stay strings)."""
-    text = re.sub(r"-[\n\r]\s*", "", text)
-    toks: list[tuple[str, str]] = []
-    pos = 0
-    while pos < len(text):
-        m = _TOKEN.match(text, pos)
-        if m is None:
-            raise CnetError(f"the PVL text cannot be read at character {pos}: {text[pos : pos + 20]!r}", path)
-        if m.lastgroup not in ("ws", "comment"):
-            toks.append((m.lastgroup, m.group()))  # type: ignore[arg-type]
-        pos = m.end()
-    i = 0
-
-    def value() -> Any:
-        nonlocal i
-        kind, tok = toks[i]
-        i += 1
-        if tok in "({":
-            items = []
-            while toks[i][1] not in ")}":
-                items.append(value())
-                if toks[i][1] == ",":
-                    i += 1
-            i += 1
-            out: Any = items
-        elif kind == "quoted":
-            out = tok[1:-1]
-        elif kind == "word":
-            out = None if tok.lower() == "null" else tok
-        else:
-            raise CnetError(f"unexpected {tok!r} in the PVL text", path)
-        if i < len(toks) and toks[i][0] == "units":
-            i += 1
-        return out
-
-    root = _Node("Root", "")
-    stack = [root]
-    try:
-        while i < len(toks):
-            word = toks[i][1]
-            low = word.lower()
-            if low == "end":
-                break
-            if low in ("end_object", "end_group"):
-                i += 1
-                if len(stack) == 1:
-                    raise CnetError(f"unmatched {word} in the PVL text", path)
-                stack.pop()
-                if i < len(toks) and toks[i][1] == "=":
-                    i += 2
-                continue
-            if toks[i + 1][1] != "=":
-                raise CnetError(f"expected '=' after {word!r} in the PVL text", path)
-            i += 2
-            if low in ("object", "group", "begin_object", "begin_group"):
-                node = _Node("Object" if "object" in low else "Group", toks[i][1].strip("\"'"))
-                i += 1
-                stack[-1].children.append(node)
-                stack.append(node)
-            else:
-                stack[-1].keys[word.lower()] = value()
-    except IndexError:
-        raise CnetError("the PVL text ends inside a keyword or block (truncated?)", path) from None
-    return root
 
 
 def _flag(raw: Any) -> int:
@@ -165,7 +81,7 @@ def read(path: str | Path) -> ControlNetwork:
 
 def decode(text: str, path: str = "") -> ControlNetwork:
     """A network from PVL text."""
-    root = _parse(text, path)
+    root = pvl_text.parse_raw(text, path)
     nets = [c for c in root.children if c.kind == "Object" and c.name.lower() == "controlnetwork"]
     if not nets:
         raise CnetError("the PVL text has no 'Object = ControlNetwork'", path)
@@ -199,7 +115,7 @@ def decode(text: str, path: str = "") -> ControlNetwork:
     return _assemble(header, points, measures, counts, logs, path)
 
 
-def _read_point(obj: _Node, index: int, version: int, path: str) -> dict[str, Any]:
+def _read_point(obj: pvl_text.Node, index: int, version: int, path: str) -> dict[str, Any]:
     k = obj.keys
     pid = k.get("pointid")
     if not pid:
@@ -275,7 +191,7 @@ def _read_point_v1(k: dict[str, Any], point: dict[str, Any], where: str, path: s
 
 
 def _read_measure(
-    group: _Node, point_id: str, path: str
+    group: pvl_text.Node, point_id: str, path: str
 ) -> tuple[dict[str, Any], bool, list[tuple[int, float]]]:
     k = dict(group.keys)
     where = f"a measure of point {point_id!r}"

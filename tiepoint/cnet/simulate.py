@@ -56,7 +56,7 @@ def random_network(
         counts.append(c)
         total += int(c.sum())
     counts_arr = np.concatenate(counts) if counts else np.zeros(0, dtype=np.int64)
-    n_empty = int(round(empty_points * counts_arr.size))
+    n_empty = round(empty_points * counts_arr.size)
     counts_arr = np.insert(counts_arr, rng.integers(0, counts_arr.size + 1, n_empty), 0)
     n_p = counts_arr.size
     offsets = np.zeros(n_p + 1, dtype=np.int64)
