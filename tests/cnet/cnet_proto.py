@@ -13,7 +13,11 @@ from functools import cache
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-PROTOS = ("ControlNetFileHeaderV0002.proto", "ControlNetFileHeaderV0005.proto", "ControlPointFileEntryV0002.proto")
+PROTOS = (
+    "ControlNetFileHeaderV0002.proto",
+    "ControlNetFileHeaderV0005.proto",
+    "ControlPointFileEntryV0002.proto",
+)
 
 
 @cache
@@ -27,7 +31,9 @@ def messages(tmp_dir: str) -> dict[str, type]:
     for name in PROTOS:
         (src / name).write_text((DATA / name).read_text())
     v2 = (DATA / "ControlPointFileEntryV0002.proto").read_text()
-    (src / "ControlPointFileEntryV0005.proto").write_text(v2.replace("ControlPointFileEntryV0002", "ControlPointFileEntryV0005"))
+    (src / "ControlPointFileEntryV0005.proto").write_text(
+        v2.replace("ControlPointFileEntryV0002", "ControlPointFileEntryV0005")
+    )
     out = Path(tmp_dir) / "isis.pb"
     files = sorted(p.name for p in src.glob("*.proto"))
     rc = protoc.main(["protoc", f"-I{src}", f"--descriptor_set_out={out}", *files])
@@ -36,7 +42,12 @@ def messages(tmp_dir: str) -> dict[str, type]:
     pool = descriptor_pool.DescriptorPool()
     for f in descriptor_pb2.FileDescriptorSet.FromString(out.read_bytes()).file:
         pool.Add(f)
-    names = ("ControlNetFileHeaderV0002", "ControlNetFileHeaderV0005", "ControlPointFileEntryV0002", "ControlPointFileEntryV0005")
+    names = (
+        "ControlNetFileHeaderV0002",
+        "ControlNetFileHeaderV0005",
+        "ControlPointFileEntryV0002",
+        "ControlPointFileEntryV0005",
+    )
     return {n: message_factory.GetMessageClass(pool.FindMessageTypeByName(f"Isis.{n}")) for n in names}
 
 

@@ -72,7 +72,11 @@ def test_schema_numbers_match_the_official_proto(proto) -> None:
     point = proto["ControlPointFileEntryV0002"].DESCRIPTOR
     measure = point.fields_by_name["measures"].message_type
     log = measure.fields_by_name["log"].message_type
-    for fields, desc, names in ((POINT_FIELDS, point, POINT_PROTO), (MEASURE_FIELDS, measure, MEASURE_PROTO), (LOG_FIELDS, log, LOG_PROTO)):
+    for fields, desc, names in (
+        (POINT_FIELDS, point, POINT_PROTO),
+        (MEASURE_FIELDS, measure, MEASURE_PROTO),
+        (LOG_FIELDS, log, LOG_PROTO),
+    ):
         assert {f.name for f in fields} == set(names)
         for fld in fields:
             assert desc.fields_by_name[names[fld.name]].number == fld.number, fld.name
@@ -103,7 +107,12 @@ def _check_logs(msg_logs, table, owner: int) -> None:
 def assert_same(net: cnet.ControlNetwork, header, points) -> None:
     """Every field of *net* equals the runtime-decoded messages, absent exactly where unset."""
     assert header.networkId == net.header.network_id and header.targetName == net.header.target_name
-    for name, pname in (("created", "created"), ("last_modified", "lastModified"), ("description", "description"), ("user_name", "userName")):
+    for name, pname in (
+        ("created", "created"),
+        ("last_modified", "lastModified"),
+        ("description", "description"),
+        ("user_name", "userName"),
+    ):
         value = getattr(net.header, name)
         assert header.HasField(pname) == (value is not None)
         assert getattr(header, pname) == (value or "")

@@ -338,7 +338,9 @@ def _columns(
     path: str,
     ids=None,
     first=0,
+    owner=None,
 ):
+    """Columns of *fields* for *n* messages; errors name point ``ids[owner[i]]``, index ``first + owner[i]``."""
     cols = {}
     for fld in fields:
         msg, start, value = rows.get(fld.number, _WIRE[fld.kind])
@@ -347,6 +349,7 @@ def _columns(
             bad = value != 48
             if bad.any():
                 i = int(msg[np.argmax(bad)])
+                i = int(owner[i]) if owner is not None else i
                 who = f" {ids[i]!r}" if ids is not None else ""
                 count = int(value[np.argmax(bad)]) // 8
                 raise CnetError(
@@ -360,6 +363,7 @@ def _columns(
             have = np.zeros(n, dtype=bool)
             have[msg] = True
             i = int(np.argmin(have)) if not have.all() else int(np.argmax(np.bincount(msg, minlength=n) > 1))
+            i = int(owner[i]) if owner is not None else i
             who = f" {ids[i]!r}" if ids is not None and ids[i] else ""
             raise CnetError(f"{what}{who} (index {first + i}) has no {fld.name} (a required field)", path)
     return cols
@@ -434,7 +438,7 @@ def _decode_chunk(
     if bad is not None:
         i = int(m_msg[bad.min()])
         raise CnetError(f"a measure of point {ids[i]!r} (index {first + i}) is malformed", path)
-    measures = _columns(mrows, MEASURE_FIELDS, n_measures, buf, "a measure of point", path, ids[m_msg], first)
+    measures = _columns(mrows, MEASURE_FIELDS, n_measures, buf, "a measure of point", path, ids, first, m_msg)
     point_logs = _logs(rows, POINT_LOG_NUMBER, n_points, buf, "point", path)
     measure_logs = _logs(mrows, MEASURE_LOG_NUMBER, n_measures, buf, "measure", path)
     return ControlNetwork(header, points, measures, offsets, point_logs, measure_logs)

@@ -137,4 +137,6 @@ def parse_raw(text: str, path: str = "") -> Node:
                 stack[-1].keys[word.lower()] = value()
     except IndexError:
         raise CnetError("the PVL text ends inside a keyword or block (truncated?)", path) from None
+    if len(stack) > 1:
+        raise CnetError(f"the PVL text ends inside {stack[-1].kind} {stack[-1].name!r} (truncated?)", path)
     return root
