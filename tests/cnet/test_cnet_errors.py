@@ -100,7 +100,8 @@ def test_pvl_errors(tmp_path) -> None:
     _read(
         tmp_path,
         b"Object = ControlNetwork\n Version = 5\n Object = ControlPoint\n PointType = Free\n PointId = a\n"
-        b" Group = ControlMeasure\n SerialNumber = S\n MeasureType = Wrong\n End_Group\n End_Object\nEnd_Object\nEnd\n",
+        b" Group = ControlMeasure\n SerialNumber = S\n MeasureType = Wrong\n End_Group\n"
+        b" End_Object\nEnd_Object\nEnd\n",
         r"point 'a'.*MeasureType",
     )
     _read(

@@ -67,7 +67,7 @@ def test_unset_fields_are_absent_not_zero(proto, tmp_path) -> None:
 def test_a_point_without_measures_is_written_and_read(proto, tmp_path) -> None:
     net = small_network()
     path = cnet.write(net, tmp_path / "n.net", version=2)
-    header, points = decode_file(path.read_bytes(), proto)
+    _, points = decode_file(path.read_bytes(), proto)
     assert [len(p.measures) for p in points] == [3, 0, 2]
     assert list(cnet.read(path).measure_counts) == [3, 0, 2]
 

@@ -340,7 +340,11 @@ def _columns(
     first=0,
     owner=None,
 ):
-    """Columns of *fields* for *n* messages; errors name point ``ids[owner[i]]``, index ``first + owner[i]``."""
+    """Columns of *fields* for *n* messages.
+
+    Errors name point ``ids[owner[i]]`` (``owner``: the point of each message; None: the message is
+    the point) and its index in the file, ``first + owner[i]``.
+    """
     cols = {}
     for fld in fields:
         msg, start, value = rows.get(fld.number, _WIRE[fld.kind])
