@@ -7,8 +7,8 @@ import re
 import pytest
 
 from tiepoint import cnet
-from tiepoint.errors import ImageError
 from tiepoint.cnet.serial import serial_from_label
+from tiepoint.errors import ImageError
 
 
 def _keyword(path, key: str) -> str:
