@@ -178,3 +178,29 @@ def test_fixtures_decode_the_same_with_the_runtime(proto, cnet_dir) -> None:
         data = (cnet_dir / name).read_bytes()
         header, points = decode_file(data, proto)
         assert_same(cnet.read(cnet_dir / name), header, points)
+
+
+def test_long_and_non_ascii_strings(proto, tmp_path) -> None:
+    """Length varints of two bytes (strings of 128+ bytes) next to short ones, and UTF-8 text."""
+    ids = ["a", "p" * 200, "ü-point", "q" * 127, "r" * 128]
+    serials = ["S" * 300, "T", "Ünïcode/serial", "U" * 129, "V"]
+    net = cnet.ControlNetwork.from_arrays(
+        ids,
+        [0, 1, 2, 3, 4],
+        serials,
+        [1.0] * 5,
+        [2.0] * 5,
+        measures={"chooser_name": ["x" * 140, None, "y", None, "z"]},
+    )
+    path = cnet.write(net, tmp_path / "s.net")
+    _, points = decode_file(path.read_bytes(), proto)
+    assert [p.id for p in points] == ids
+    assert [p.measures[0].serialnumber for p in points] == serials
+    assert [p.measures[0].choosername if p.measures[0].HasField("choosername") else None for p in points] == [
+        "x" * 140,
+        None,
+        "y",
+        None,
+        "z",
+    ]
+    assert cnet.read(path).differences(net, header=False) == []

@@ -526,10 +526,6 @@ def _encode_chunk(net: ControlNetwork, p0: int, p1: int, version: int) -> tuple[
     head = Rows(n_m)
     vmat, vsize = varint_matrix(msize)
     head.add_prefix(tag_bytes(MEASURES_NUMBER, 2), vmat, vsize, np.ones(n_m, dtype=bool))
-    mmat_h, mmask_h = head.matrix()
-    mmat_b, mmask_b = body.matrix()
-    mmat = np.concatenate([mmat_h, mmat_b], axis=1)
-    mmask = np.concatenate([mmask_h, mmask_b], axis=1)
     mrow_size = msize + head.size()
 
     prow = Rows(n_p)
@@ -541,15 +537,15 @@ def _encode_chunk(net: ControlNetwork, p0: int, p1: int, version: int) -> tuple[
     csum = np.concatenate(([0], np.cumsum(mrow_size)))
     first = np.concatenate(([0], np.cumsum(counts)))
     psize = prow.size() + (csum[first[1:]] - csum[first[:-1]])
-    pmat, pmask = prow.matrix()
+    point_parts = [prow]
     if version == 5:
-        prefix = psize.astype("<u4").view(np.uint8).reshape(-1, 4)
-        pmat = np.concatenate([prefix, pmat], axis=1)
-        pmask = np.concatenate([np.ones((n_p, 4), dtype=bool), pmask], axis=1)
+        prefix = Rows(n_p)
+        prefix.add_bytes(psize.astype("<u4").view(np.uint8).reshape(-1, 4), np.full(n_p, 4))
+        point_parts = [prefix, prow]
     # row order in the file: each point, then its measures
     point_row = np.arange(n_p) + first[:-1]
     measure_row = np.arange(n_m) + np.repeat(np.arange(n_p), counts) + 1
-    data = interleave([(point_row, pmat, pmask), (measure_row, mmat, mmask)], n_p + n_m)
+    data = interleave([(point_row, point_parts), (measure_row, [head, body])], n_p + n_m)
     return data, psize
 
 

@@ -670,12 +670,13 @@ class ControlNetwork:
         def fail(point: int, message: str) -> None:
             raise CnetError(f"point {ids[point]!r} (index {point}): {message}", path)
 
-        empty = np.flatnonzero(np.array([not isinstance(v, str) or not v for v in ids], dtype=bool))
-        if empty.size:
-            fail(int(empty[0]), "the point id is empty")
-        _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
-        if (counts > 1).any():
-            fail(int(first[np.argmax(counts > 1)]), "the point id is used by more than one point")
+        if ids.size:
+            empty = np.flatnonzero(np.char.str_len(ids.astype(str)) == 0)
+            if empty.size:
+                fail(int(empty[0]), "the point id is empty")
+            if len(set(ids.tolist())) != ids.size:  # a set is faster than sorting the strings
+                _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
+                fail(int(first[np.argmax(counts > 1)]), "the point id is used by more than one point")
         bad = np.flatnonzero(~np.isin(p["type"], list(POINT_TYPES.values())))
         if bad.size:
             fail(

@@ -54,7 +54,7 @@ def load_u64(words: np.ndarray, start: np.ndarray) -> np.ndarray:
     """The 8 bytes at each (unaligned) byte offset, as little-endian uint64 (two aligned loads)."""
     q = start >> 3
     r = (start & 7).astype(np.uint64) << np.uint64(3)
-    return (words[q] >> r) | (words[q + 1] << (np.uint64(64) - r))
+    return (words.take(q) >> r) | (words.take(q + 1) << (np.uint64(64) - r))
 
 
 def read_varints(buf: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -104,7 +104,7 @@ class FieldRows:
         if tag >= _OTHER_TAG:
             raise ValueError(f"field number {number} is above 31")
         rows = self.order[self.bounds[tag] : self.bounds[tag + 1]]
-        return self.msg[rows], self.start[rows], self.value[rows]
+        return self.msg.take(rows), self.start.take(rows), self.value.take(rows)
 
 
 def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRows, np.ndarray | None]:
@@ -126,11 +126,11 @@ def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRo
     pos = np.asarray(starts).astype(idt)
     end = np.asarray(ends).astype(idt)
     live = np.flatnonzero(pos < end)
-    msg, pos, end = live.astype(np.int32), pos[live], end[live]
+    msg, pos, end = live, pos[live], end[live]  # msg stays intp: scatters with it are faster
     out_msg, out_tag, out_start, out_val = [], [], [], []
     bad: list[np.ndarray] = []
     while msg.size:
-        b = buf[pos]
+        b = buf.take(pos)  # take: much faster than fancy indexing
         tag = b.astype(idt)
         pos += 1
         if b.max() >= 0x80:  # two-byte keys (fields 16..2047); longer ones are rare and slow
@@ -149,11 +149,11 @@ def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRo
                 wt = (v & np.uint64(7)).astype(np.int64)
                 tag[hl] = np.where(_WT_FIXLEN[wt] == _BIG, 1 << 13 | 3, (_OTHER_TAG & ~7) | wt)
                 pos[hl] = after
-        c = buf[pos]
+        c = buf.take(pos)
         val = c.astype(np.int64)
         lenval = c.astype(idt)
-        slow = np.flatnonzero(c & varmask[tag])
-        pos += varlike[tag]
+        slow = np.flatnonzero(c & varmask.take(tag))
+        pos += varlike.take(tag)
         if slow.size:
             try:
                 v, after = read_varints(buf, pos[slow] - 1)
@@ -164,8 +164,8 @@ def scan(buf: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> tuple[FieldRo
             val[slow] = v.view(np.int64)
             cap = np.uint64(np.iinfo(idt).max // 2)
             lenval[slow] = np.where(v > cap, cap, v).astype(idt)
-        nxt = pos + fixlen[tag]
-        nxt += islen[tag] * lenval
+        nxt = pos + fixlen.take(tag)
+        nxt += islen.take(tag) * lenval
         if (nxt > end).any() or (nxt < pos).any():
             bad.append(msg[(nxt > end) | (nxt < pos)])
         out_msg.append(msg)
@@ -217,9 +217,10 @@ def _string_words(buf: np.ndarray, start: np.ndarray, length: np.ndarray, nwords
     """Each string's bytes as *nwords* little-endian words, zero past its length."""
     words = _words(buf)
     out = np.empty((start.shape[0], nwords), dtype=np.uint64)
+    last = words.shape[0] * 8 - 16  # short strings beside long ones: keep their unused loads inside
     for j in range(nwords):
         valid = np.clip(length - 8 * j, 0, 8)
-        out[:, j] = load_u64(words, start + 8 * j) & _BYTE_MASKS[valid]
+        out[:, j] = load_u64(words, np.minimum(start + 8 * j, last)) & _BYTE_MASKS[valid]
     return out
 
 
@@ -240,7 +241,7 @@ def decode_strings(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> np
         nwords = -(-width // 8)
         w = _string_words(buf, start, length, nwords)
         ascii_ = not (w & np.uint64(0x8080808080808080)).any()
-        last = buf[np.maximum(start + length - 1, 0)]
+        last = buf.take(np.maximum(start + length - 1, 0))
         if ascii_ and not ((last == 0) & (length > 0)).any():
             return (
                 w.view(np.uint8)
@@ -393,46 +394,45 @@ def encode_strings(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class Rows:
     """Build *n* messages at once as rows of slots (see the module docstring).
 
-    Add slots in field order, then :meth:`pack`. Each ``add_*`` takes a ``present`` mask: rows where
-    it is false get nothing for that field (the field is absent from the message).
+    Add slots in field order, then :meth:`pack` (one byte stream) or :func:`interleave` them with
+    other rows. Each ``add_*`` takes a ``present`` mask: rows where it is false get nothing for
+    that field (the field is absent from the message). A slot is a constant prefix (the field key
+    and, for fixed-size payloads, their length) and a payload matrix; nothing is copied until the
+    slots are written into the final matrix.
     """
 
     def __init__(self, n: int) -> None:
         self.n = n
-        self._mats: list[np.ndarray] = []
-        self._lens: list[np.ndarray] = []
+        self._slots: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []  # (prefix, body, lengths)
 
     def size(self) -> np.ndarray:
         """Encoded size of each row so far."""
         total = np.zeros(self.n, dtype=np.int64)
-        for lens in self._lens:
+        for _, _, lens in self._slots:
             total += lens
         return total
 
+    @property
+    def width(self) -> int:
+        """Width of the slot matrix (sum of the slots' widths)."""
+        return sum(p.size + b.shape[1] for p, b, _ in self._slots)
+
     def add_bytes(self, mat: np.ndarray, lengths: np.ndarray) -> None:
         """A slot of raw bytes: row i gets ``mat[i, :lengths[i]]``."""
-        self._mats.append(np.asarray(mat, dtype=np.uint8))
-        self._lens.append(np.asarray(lengths, dtype=np.int64))
+        self._slots.append((_EMPTY, np.asarray(mat, dtype=np.uint8), np.asarray(lengths, dtype=np.int64)))
 
     def add_prefix(self, prefix: bytes, mat: np.ndarray, lengths: np.ndarray, present: np.ndarray) -> None:
         """A slot of a constant prefix followed by ``mat[i, :lengths[i]]`` where *present*."""
         p = np.frombuffer(prefix, dtype=np.uint8)
-        full = np.empty((self.n, p.size + mat.shape[1]), dtype=np.uint8)
-        full[:, : p.size] = p
-        full[:, p.size :] = mat
-        self.add_bytes(full, np.where(present, p.size + lengths, 0))
+        self._slots.append((p, np.asarray(mat, dtype=np.uint8), np.where(present, p.size + lengths, 0)))
 
     def add_double(self, number: int, values: np.ndarray) -> None:
         """An optional double field; NaN rows are left out."""
         present = ~np.isnan(values)
         if not present.any():
             return
-        self.add_prefix(
-            tag_bytes(number, 1),
-            values.astype("<f8").view(np.uint8).reshape(-1, 8),
-            np.full(self.n, 8),
-            present,
-        )
+        body = np.ascontiguousarray(values, dtype="<f8").view(np.uint8).reshape(-1, 8)
+        self.add_prefix(tag_bytes(number, 1), body, np.full(self.n, 8), present)
 
     def add_varint(self, number: int, values: np.ndarray, present: np.ndarray) -> None:
         """An optional varint field (enum, int32, bool)."""
@@ -447,29 +447,23 @@ class Rows:
         if not present.any():
             return
         enc, lengths = encode_strings(values)
-        head = tag_bytes(number, 2)
         lmat, lsize = varint_matrix(lengths)
-        hw = len(head) + lmat.shape[1]
-        table = np.zeros((values.shape[0], hw + enc.shape[1]), dtype=np.uint8)
-        table_len = len(head) + lsize + lengths
-        # per value: tag, length varint, bytes (contiguous; the varint may be shorter than its slot)
-        table[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
+        # per distinct value: length varint then bytes, contiguous (the varint may be shorter than its slot)
+        table = np.zeros((values.shape[0], lmat.shape[1] + enc.shape[1]), dtype=np.uint8)
+        table[:, : lmat.shape[1]] = lmat  # zero past each varint's length
         cols = np.arange(table.shape[1])
-        for i_w in range(lmat.shape[1]):
-            rows = lsize > i_w
-            table[rows, len(head) + i_w] = lmat[rows, i_w]
-        src = cols[None, :] - (len(head) + lsize)[:, None]
+        src = cols[None, :] - lsize[:, None]
         body = (src >= 0) & (src < lengths[:, None])
         table[body] = enc[np.nonzero(body)[0], src[body]]
         safe = np.maximum(codes, 0)
-        self.add_bytes(table[safe], np.where(present, table_len[safe], 0))
+        self.add_prefix(tag_bytes(number, 2), table.take(safe, axis=0), (lsize + lengths).take(safe), present)
 
     def add_packed_doubles(self, number: int, values: np.ndarray) -> None:
         """A packed repeated double field (rows with any NaN are left out)."""
         present = ~np.isnan(values).any(axis=1)
         if not present.any():
             return
-        body = values.astype("<f8").view(np.uint8).reshape(self.n, -1)
+        body = np.ascontiguousarray(values, dtype="<f8").view(np.uint8).reshape(self.n, -1)
         prefix = tag_bytes(number, 2) + encode_varint(body.shape[1])
         self.add_prefix(prefix, body, np.full(self.n, body.shape[1]), present)
 
@@ -477,53 +471,63 @@ class Rows:
         """A length-delimited sub-message slot (``body[i, :lengths[i]]``, already encoded)."""
         if not present.any():
             return
-        head = tag_bytes(number, 2)
         lmat, lsize = varint_matrix(lengths)
-        width = len(head) + lmat.shape[1] + body.shape[1]
+        width = lmat.shape[1] + body.shape[1]
         mat = np.zeros((self.n, width), dtype=np.uint8)
-        mat[:, : len(head)] = np.frombuffer(head, dtype=np.uint8)
-        mat[:, len(head) : len(head) + lmat.shape[1]] = lmat
+        mat[:, : lmat.shape[1]] = lmat
         if int(lsize.min()) == int(lsize.max()):
-            mat[:, len(head) + int(lsize[0]) : len(head) + int(lsize[0]) + body.shape[1]] = body
+            mat[:, int(lsize[0]) : int(lsize[0]) + body.shape[1]] = body
         else:  # shift each body left up to the end of its length varint
             cols = np.arange(width)
-            src = cols[None, :] - (len(head) + lsize)[:, None]
-            inside = (src >= 0) & (src < body.shape[1]) & (cols >= len(head) + lsize[:, None])
+            src = cols[None, :] - lsize[:, None]
+            inside = (src >= 0) & (src < body.shape[1])
             r, c = np.nonzero(inside)
             mat[r, c] = body[r, src[r, c]]
-        self.add_bytes(mat, np.where(present, len(head) + lsize + lengths, 0))
+        self.add_prefix(tag_bytes(number, 2), mat, lsize + lengths, present)
 
-    def matrix(self) -> tuple[np.ndarray, np.ndarray]:
-        """(bytes matrix, mask of real bytes), rows = messages."""
-        if not self._mats:
-            return np.zeros((self.n, 0), dtype=np.uint8), np.zeros((self.n, 0), dtype=bool)
-        mat = np.concatenate(self._mats, axis=1)
-        mask = np.concatenate(
-            [
-                np.arange(m.shape[1])[None, :] < ln[:, None]
-                for m, ln in zip(self._mats, self._lens, strict=True)
-            ],
-            axis=1,
-        )
-        return mat, mask
+    def fill(self, mat: np.ndarray, mask: np.ndarray, rows: np.ndarray | slice, col: int = 0) -> int:
+        """Write the slots into ``mat[rows, col:]``, their real bytes into *mask*; return the end column."""
+        for prefix, body, lens in self._slots:
+            p, w = prefix.size, body.shape[1]
+            if p:
+                mat[rows, col : col + p] = prefix
+            mat[rows, col + p : col + p + w] = body
+            if isinstance(rows, slice):  # write the comparison straight into the mask's view
+                np.less(_ARANGE[: p + w], lens[:, None], out=mask[rows, col : col + p + w])
+            else:
+                mask[rows, col : col + p + w] = _ARANGE[: p + w] < lens[:, None]
+            col += p + w
+        return col
 
     def pack(self) -> tuple[np.ndarray, np.ndarray]:
         """(concatenated messages as one uint8 array, size of each message)."""
-        mat, mask = self.matrix()
-        return mat[mask], mask.sum(axis=1, dtype=np.int64)
+        mat = np.empty((self.n, self.width), dtype=np.uint8)
+        mask = np.empty((self.n, self.width), dtype=bool)
+        self.fill(mat, mask, slice(None))
+        return mat[mask], self.size()
 
 
-def interleave(parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n_rows: int) -> np.ndarray:
-    """Merge row matrices into one byte stream: each part is (row numbers, matrix, mask).
+_EMPTY = np.zeros(0, dtype=np.uint8)
+_ARANGE = np.arange(1 << 16)
+
+
+def interleave(parts: list[tuple[np.ndarray, list[Rows]]], n_rows: int) -> np.ndarray:
+    """One byte stream from several kinds of rows: each part is (row numbers, its Rows in column order).
 
     Rows are written in row-number order; each row's real bytes are where its mask is true.
     """
-    width = max((m.shape[1] for _, m, _ in parts), default=0)
-    mat = np.zeros((n_rows, width), dtype=np.uint8)
-    mask = np.zeros((n_rows, width), dtype=bool)
-    for rows, m, k in parts:
-        mat[rows, : m.shape[1]] = m
-        mask[rows, : k.shape[1]] = k
+    widths = [sum(r.width for r in rows) for _, rows in parts]
+    mat = np.empty((n_rows, max(widths, default=0)), dtype=np.uint8)
+    mask = np.zeros(mat.shape, dtype=bool)
+    for (index, rows), width in zip(parts, widths, strict=True):
+        # fill each kind contiguously (strided copies), then move whole rows into place
+        part = np.empty((index.shape[0], width), dtype=np.uint8)
+        part_mask = np.empty(part.shape, dtype=bool)
+        col = 0
+        for r in rows:
+            col = r.fill(part, part_mask, slice(None), col)
+        mat[index, :width] = part
+        mask[index, :width] = part_mask
     return mat[mask]
 
 
