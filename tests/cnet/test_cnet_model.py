@@ -98,3 +98,16 @@ def test_concat_merges_string_tables() -> None:
         b.measures.serial.to_array()
     )
     assert both.select_points(np.arange(a.n_points)).differences(a) == []
+
+
+def test_categorical_serials_and_value_checks() -> None:
+    serials = cnet.Strings(np.array([1, 0, 1]), np.array(["IMG/A", "IMG/B"], dtype=object))
+    net = cnet.ControlNetwork.from_arrays(["p", "q"], [0, 1, 1], serials, [1, 2, 3], [1, 2, 3])
+    assert list(net.measures.serial.to_array()) == ["IMG/B", "IMG/A", "IMG/B"]
+    assert net.serials() == ["IMG/A", "IMG/B"]
+    with pytest.raises(cnet.CnetError, match="str or None"):
+        cnet.ControlNetwork.from_arrays(["p"], [0], [7], [1.0], [1.0])
+    with pytest.raises(cnet.CnetError, match="reference_index holds values outside"):
+        cnet.ControlNetwork.from_arrays(["p"], [0], ["S"], [1.0], [1.0], reference_index=[-5])
+    with pytest.raises(cnet.CnetError, match="column type holds values outside"):
+        cnet.ControlNetwork.from_arrays(["p"], [0], ["S"], [1.0], [1.0], measure_types=[300])

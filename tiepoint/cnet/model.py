@@ -70,18 +70,20 @@ class Strings:
 
     @classmethod
     def from_values(cls, values: Iterable[str | None] | np.ndarray | Strings) -> Strings:
-        """Encode a sequence of str (None: unset)."""
+        """Encode a sequence of str (None: unset); values are numbered in order of first use."""
         if isinstance(values, Strings):
             return values
         arr = np.asarray(list(values) if not isinstance(values, np.ndarray) else values, dtype=object)
-        arr = arr.reshape(-1)
-        present = np.array([v is not None for v in arr], dtype=bool)
-        codes = np.full(arr.shape[0], UNSET, dtype=np.int32)
-        if present.any():
-            uniq, inv = np.unique(arr[present].astype(str), return_inverse=True)
-            codes[present] = inv
-            return cls(codes, uniq.astype(object))
-        return cls(codes, np.empty(0, dtype=object))
+        index: dict[object, int] = {None: UNSET}
+        # a dict is much faster than sorting a million strings with np.unique
+        codes = np.fromiter(
+            (index.setdefault(v, len(index) - 1) for v in arr.reshape(-1)), np.int32, arr.size
+        )
+        del index[None]
+        bad = [v for v in index if not isinstance(v, str)]
+        if bad:
+            raise CnetError(f"string columns take str or None, got {bad[0]!r}")
+        return cls(codes, np.array(list(index), dtype=object))
 
     @classmethod
     def constant(cls, n: int, value: str | None) -> Strings:
@@ -363,8 +365,7 @@ def _coerce(fld_kind: str, name: str, values: Any, n: int) -> Any:
             return Strings.constant(n, values)
         col = Strings.from_values(values)
     elif fld_kind == "id":
-        col = np.asarray(values, dtype=object).reshape(-1)
-        col = np.array([str(v) for v in col], dtype=object) if col.size else col
+        col = np.asarray(values).reshape(-1).astype(str).astype(object)
     elif fld_kind == "covar":
         col = np.asarray(values, dtype=np.float64)
         if col.ndim == 1 and col.shape == (6,):
@@ -382,8 +383,11 @@ def _coerce(fld_kind: str, name: str, values: Any, n: int) -> Any:
         elif fld_kind == "double":
             col = arr.astype(np.float64, copy=True)
         else:
-            col = empty_column(fld_kind, 0).dtype.type(0) + arr.astype(np.int64)
-            col = np.asarray(col, dtype=empty_column(fld_kind, 0).dtype)
+            dtype = empty_column(fld_kind, 0).dtype
+            wide = arr.astype(np.int64)
+            if wide.size and (wide.min() < UNSET or wide.max() > np.iinfo(dtype).max):
+                raise CnetError(f"column {name} holds values outside {UNSET}..{np.iinfo(dtype).max}")
+            col = wide.astype(dtype)
     if len(col) != n:
         raise CnetError(f"column {name} has {len(col)} rows, expected {n}")
     return col
@@ -479,8 +483,9 @@ class ControlNetwork:
         measure_point : int array, length M
             The point (row of *point_ids*) each measure belongs to. Measures are grouped by point,
             keeping their given order within a point; all measure columns follow that order.
-        serials : sequence of str, length M
-            ISIS serial number of each measure's image (:func:`tiepoint.cnet.serial_number`).
+        serials : sequence of str or :class:`Strings`, length M
+            ISIS serial number of each measure's image (:func:`tiepoint.cnet.serial_number`). A
+            ``Strings(codes=image index per measure, values=serial per image)`` is the fastest.
         samples, lines : float arrays, length M
             ISIS pixel coordinates (1-based; ``tiepoint.pixels.to_isis_coords(x, y)``). NaN: unset.
         point_types, measure_types : str, int or array
