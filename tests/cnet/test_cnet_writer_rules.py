@@ -142,3 +142,14 @@ def test_invalid_networks_are_refused(tmp_path) -> None:
         small_network(point_types="Tie")
     with pytest.raises(cnet.CnetError, match="version"):
         cnet.write(small_network(), tmp_path / "d.net", version=3)
+
+
+@pytest.mark.parametrize(("version", "fmt"), [(2, "isis"), (5, "isis"), (5, "pvl")])
+def test_empty_networks_round_trip(tmp_path, version: int, fmt: str) -> None:
+    empty = cnet.ControlNetwork.from_arrays([], [], [], [], [], network_id="e", target_name="Moon")
+    no_measures = cnet.ControlNetwork.from_arrays(
+        ["a", "b"], [], [], [], [], network_id="e", target_name="Moon", points={"ignore": [True, True]}
+    )
+    for net in (empty, no_measures):
+        again = cnet.read(cnet.write(net, tmp_path / "e.net", version=version, format=fmt))
+        assert again.differences(net) == []

@@ -8,8 +8,9 @@ sizes in the header's packed ``pointMessageSizes``; version 5 puts a little-endi
 before each message. Like ISIS, the reader takes the points from ``HeaderStartByte + HeaderBytes``.
 
 Everything is vectorized (:mod:`tiepoint.cnet.wire`): points are split into fields in lockstep,
-then all their measures, then all measure logs. The only per-point Python loop is walking the
-version-5 size prefixes, which form a chain.
+then all their measures, then all measure logs, in batches of about :data:`CHUNK_BYTES` so that a
+batch stays in the CPU cache; writing encodes :data:`CHUNK_POINTS` points at a time. The only
+per-point Python loop is walking the version-5 size prefixes, which form a chain.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from tiepoint.cnet import pvl_text
-from tiepoint.cnet.model import CnetError, ControlNetwork, LogTable, NetworkHeader, Strings, concat
+from tiepoint.cnet.model import CnetError, ControlNetwork, LogTable, NetworkHeader, Strings, _csr_take, concat
 from tiepoint.cnet.schema import (
     HEADER_FIELDS,
     LOG_FIELDS,
@@ -454,12 +455,9 @@ def _decode_chunk(
 def _encode_logs(logs: LogTable, owners: np.ndarray, number: int) -> tuple[np.ndarray, np.ndarray]:
     """Each owner's log entries (tag *number* + length + message, concatenated) as a padded matrix."""
     n = owners.shape[0]
-    rows_idx = None
     counts = (logs.offsets[1:] - logs.offsets[:-1])[owners]
     if not counts.any():
         return np.zeros((n, 0), dtype=np.uint8), np.zeros(n, dtype=np.int64)
-    from tiepoint.cnet.model import _csr_take
-
     rows_idx, _ = _csr_take(logs.offsets, owners)
     entries = Rows(rows_idx.shape[0])
     entries.add_varint(1, logs.double_type[rows_idx], logs.double_type[rows_idx] != UNSET)
