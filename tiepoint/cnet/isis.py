@@ -379,13 +379,36 @@ def _logs(rows: FieldRows, number: int, n_owners: int, buf: np.ndarray, what: st
     if not msg.size:
         return LogTable.empty(n_owners)
     msg, start, length = by_message(msg, start, length.astype(np.int64))
-    log_rows, bad = scan(buf, start, start + length)
-    check_messages(bad, f"a log entry of a {what}", path)
     n = msg.shape[0]
-    cols = _columns(log_rows, LOG_FIELDS, n, buf, "log entry", path)
+    cols = _numeric_logs(buf, start, length)
+    if cols is None:
+        log_rows, bad = scan(buf, start, start + length)
+        check_messages(bad, f"a log entry of a {what}", path)
+        cols = _columns(log_rows, LOG_FIELDS, n, buf, "log entry", path)
     offsets = np.zeros(n_owners + 1, dtype=np.int64)
     np.cumsum(np.bincount(msg, minlength=n_owners), out=offsets[1:])
     return LogTable(offsets, *(cols[f.name] for f in LOG_FIELDS))
+
+
+_LOG_TYPE_TAG, _LOG_VALUE_TAG = (1 << 3) | 0, (2 << 3) | 1
+
+
+def _numeric_logs(buf: np.ndarray, start: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Fast path for log entries that are all ``doubleDataType`` (one-byte varint) then
+    ``doubleDataValue``, the 11-byte layout ISIS writes; None if any entry differs."""
+    if not start.size or (length != 11).any():
+        return None
+    if (
+        (buf.take(start) != _LOG_TYPE_TAG).any()
+        or (buf.take(start + 1) >= 0x80).any()
+        or (buf.take(start + 2) != _LOG_VALUE_TAG).any()
+    ):
+        return None
+    n = start.shape[0]
+    cols = {f.name: empty_column(f.kind, n) for f in LOG_FIELDS}
+    cols["double_type"] = buf.take(start + 1).astype(np.int32)
+    cols["double_value"] = gather_f64(buf, start + 3)
+    return cols
 
 
 CHUNK_BYTES = 1 << 22

@@ -118,6 +118,9 @@ def random_network(
     log_cols = {f.name: empty_column(f.kind, n_logs) for f in LOG_FIELDS}
     log_cols["double_type"] = rng.choice(np.array([2, 6, 7], dtype=np.int32), n_logs)
     log_cols["double_value"] = rng.uniform(0.5, 1.0, n_logs)
+    odd = rng.random(n_logs) < 0.001  # a few entries with the boolean fields instead
+    log_cols["double_type"][odd], log_cols["double_value"][odd] = UNSET, np.nan
+    log_cols["bool_type"][odd], log_cols["bool_value"][odd] = 3, rng.integers(0, 2, int(odd.sum()))
     measure_logs = LogTable.from_entries(n_m, owner, **log_cols)
     p_owner = np.flatnonzero(rng.random(n_p) < 0.02)
     point_logs = LogTable.from_entries(
