@@ -204,3 +204,26 @@ def test_long_and_non_ascii_strings(proto, tmp_path) -> None:
         "z",
     ]
     assert cnet.read(path).differences(net, header=False) == []
+
+
+def test_unknown_fields_and_other_field_orders(proto) -> None:
+    """Messages not in field order, or with unknown fields, decode as the protobuf runtime reads them."""
+    from tiepoint.cnet.wire import as_buffer, tag_bytes
+
+    net = cnet.random_network(2000, seed=7)
+    _, points = decode_file(isis.encode(net, 5), proto)
+    blobs = []
+    for k, p in enumerate(points):
+        raw = p.SerializeToString()
+        if k % 3 == 0:  # an unknown varint field first
+            raw = tag_bytes(30, 0) + bytes([0x96, 0x01]) + raw
+        if k % 5 == 0:  # the type again at the end (legal; the last one counts)
+            raw = raw + tag_bytes(2, 0) + bytes([p.type])
+        parsed = proto["ControlPointFileEntryV0002"].FromString(raw)
+        parsed.DiscardUnknownFields()
+        assert parsed == p
+        blobs.append(raw)
+    sizes = np.array([len(b) for b in blobs])
+    ends = np.cumsum(sizes)
+    again = isis.decode_points(as_buffer(b"".join(blobs)), ends - sizes, ends, net.header)
+    assert again.differences(net) == []

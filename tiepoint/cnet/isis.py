@@ -45,6 +45,7 @@ from tiepoint.cnet.wire import (
     PAD,
     FieldRows,
     Rows,
+    TagRows,
     by_message,
     categorize,
     check_messages,
@@ -54,7 +55,7 @@ from tiepoint.cnet.wire import (
     gather_f64_runs,
     interleave,
     read_varints,
-    scan,
+    scan_ordered,
     tag_bytes,
     varint_matrix,
 )
@@ -328,10 +329,16 @@ def _fill(kind: str, n: int, buf: np.ndarray, msg: np.ndarray, start: np.ndarray
 
 
 _WIRE = {"double": 1, "enum": 0, "int": 0, "flag": 0, "str": 2, "id": 2, "covar": 2}
+_POINT_SCHEMA = [(f.number, _WIRE[f.kind], False) for f in POINT_FIELDS] + [
+    (POINT_LOG_NUMBER, 2, True),
+    (MEASURES_NUMBER, 2, True),
+]
+_MEASURE_SCHEMA = [(f.number, _WIRE[f.kind], False) for f in MEASURE_FIELDS] + [(MEASURE_LOG_NUMBER, 2, True)]
+_LOG_SCHEMA = [(f.number, _WIRE[f.kind], False) for f in LOG_FIELDS]
 
 
 def _columns(
-    rows: FieldRows,
+    rows: FieldRows | TagRows,
     fields: tuple[Field, ...],
     n: int,
     buf: np.ndarray,
@@ -349,6 +356,12 @@ def _columns(
     cols = {}
     for fld in fields:
         msg, start, value = rows.get(fld.number, _WIRE[fld.kind])
+        if not getattr(rows, "ordered", False) and msg.size:  # a field given twice: the last counts
+            order = np.argsort(msg, kind="stable")
+            ms = msg[order]
+            last = order[np.append(ms[1:] != ms[:-1], True)]
+            if last.size != msg.size:
+                msg, start, value = msg[last], start[last], value[last]
         if fld.kind == "covar":
             col = empty_column("covar", n)
             bad = value != 48
@@ -364,17 +377,17 @@ def _columns(
             cols[fld.name] = col
             continue
         cols[fld.name] = _fill(fld.kind, n, buf, msg, start, value)
-        if fld.required and msg.size != n:
-            have = np.zeros(n, dtype=bool)
-            have[msg] = True
-            i = int(np.argmin(have)) if not have.all() else int(np.argmax(np.bincount(msg, minlength=n) > 1))
+        if fld.required and msg.size != n and not np.isin(np.arange(n), msg).all():
+            i = int(np.argmin(np.isin(np.arange(n), msg)))
             i = int(owner[i]) if owner is not None else i
             who = f" {ids[i]!r}" if ids is not None and ids[i] else ""
             raise CnetError(f"{what}{who} (index {first + i}) has no {fld.name} (a required field)", path)
     return cols
 
 
-def _logs(rows: FieldRows, number: int, n_owners: int, buf: np.ndarray, what: str, path: str) -> LogTable:
+def _logs(
+    rows: FieldRows | TagRows, number: int, n_owners: int, buf: np.ndarray, what: str, path: str
+) -> LogTable:
     msg, start, length = rows.get(number, 2)
     if not msg.size:
         return LogTable.empty(n_owners)
@@ -382,7 +395,7 @@ def _logs(rows: FieldRows, number: int, n_owners: int, buf: np.ndarray, what: st
     n = msg.shape[0]
     cols = _numeric_logs(buf, start, length)
     if cols is None:
-        log_rows, bad = scan(buf, start, start + length)
+        log_rows, bad = scan_ordered(buf, start, start + length, _LOG_SCHEMA)
         check_messages(bad, f"a log entry of a {what}", path)
         cols = _columns(log_rows, LOG_FIELDS, n, buf, "log entry", path)
     offsets = np.zeros(n_owners + 1, dtype=np.int64)
@@ -442,7 +455,7 @@ def _decode_chunk(
     buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, header: NetworkHeader, path: str, first: int
 ) -> ControlNetwork:
     n_points = starts.shape[0]
-    rows, bad = scan(buf, starts, ends)
+    rows, bad = scan_ordered(buf, starts, ends, _POINT_SCHEMA)
     if bad is not None:
         check_messages(bad + first, "point", path)
     id_msg, id_start, id_len = rows.get(1, 2)
@@ -462,7 +475,7 @@ def _decode_chunk(
     n_measures = m_msg.shape[0]
     offsets = np.zeros(n_points + 1, dtype=np.int64)
     np.cumsum(np.bincount(m_msg, minlength=n_points), out=offsets[1:])
-    mrows, bad = scan(buf, m_start, m_start + m_len)
+    mrows, bad = scan_ordered(buf, m_start, m_start + m_len, _MEASURE_SCHEMA)
     if bad is not None:
         i = int(m_msg[bad.min()])
         raise CnetError(f"a measure of point {ids[i]!r} (index {first + i}) is malformed", path)
