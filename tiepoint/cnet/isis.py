@@ -488,31 +488,26 @@ def _decode_chunk(
 # -- writing ----------------------------------------------------------------------------------------------
 
 
-def _encode_logs(logs: LogTable, owners: np.ndarray, number: int) -> tuple[np.ndarray, np.ndarray]:
-    """Each owner's log entries (tag *number* + length + message, concatenated) as a padded matrix."""
-    n = owners.shape[0]
+def _add_logs(rows: Rows, logs: LogTable, owners: np.ndarray, number: int) -> None:
+    """Add each owner's log entries to *rows* as repeated sub-messages *number*: one slot per rank
+    (an owner's first entry, its second, ...), so that an owner's entries stay in order."""
     counts = (logs.offsets[1:] - logs.offsets[:-1])[owners]
     if not counts.any():
-        return np.zeros((n, 0), dtype=np.uint8), np.zeros(n, dtype=np.int64)
-    rows_idx, _ = _csr_take(logs.offsets, owners)
-    entries = Rows(rows_idx.shape[0])
-    entries.add_varint(1, logs.double_type[rows_idx], logs.double_type[rows_idx] != UNSET)
-    entries.add_double(2, logs.double_value[rows_idx])
-    entries.add_varint(3, logs.bool_type[rows_idx], logs.bool_type[rows_idx] != UNSET)
-    entries.add_varint(4, logs.bool_value[rows_idx], logs.bool_value[rows_idx] != UNSET)
+        return
+    entry_idx, _ = _csr_take(logs.offsets, owners)
+    entries = Rows(entry_idx.shape[0])
+    entries.add_varint(1, logs.double_type[entry_idx], logs.double_type[entry_idx] != UNSET)
+    entries.add_double(2, logs.double_value[entry_idx])
+    entries.add_varint(3, logs.bool_type[entry_idx], logs.bool_type[entry_idx] != UNSET)
+    entries.add_varint(4, logs.bool_value[entry_idx], logs.bool_value[entry_idx] != UNSET)
     body, sizes = entries.pack()
-    wrapped = Rows(rows_idx.shape[0])
     offs = np.concatenate(([0], np.cumsum(sizes)))
-    width = int(sizes.max()) if sizes.size else 0
-    mat = _ranges(body, offs[:-1], sizes, width)
-    wrapped.add_messages(number, mat, sizes, np.ones(rows_idx.shape[0], dtype=bool))
-    stream, esizes = wrapped.pack()
-    # per owner: the contiguous run of its entries
-    eoffs = np.concatenate(([0], np.cumsum(esizes)))
-    first = np.concatenate(([0], np.cumsum(counts)))
-    run_start = eoffs[first[:-1]]
-    run_len = eoffs[first[1:]] - run_start
-    return _ranges(stream, run_start, run_len, int(run_len.max())), run_len
+    mat = _ranges(body, offs[:-1], sizes, int(sizes.max()))
+    first = np.concatenate(([0], np.cumsum(counts)))[:-1]  # each owner's first entry
+    for rank in range(int(counts.max())):
+        present = counts > rank
+        entry = np.where(present, first + rank, 0)
+        rows.add_messages(number, mat.take(entry, axis=0), np.where(present, sizes.take(entry), 0), present)
 
 
 def _ranges(stream: np.ndarray, start: np.ndarray, length: np.ndarray, width: int) -> np.ndarray:
@@ -521,7 +516,7 @@ def _ranges(stream: np.ndarray, start: np.ndarray, length: np.ndarray, width: in
     if width == 0 or n == 0:
         return np.zeros((n, width), dtype=np.uint8)
     padded = np.concatenate([stream, np.zeros(width, dtype=np.uint8)])
-    mat = padded[np.minimum(start[:, None] + np.arange(width), padded.shape[0] - 1)]
+    mat = padded.take(start[:, None] + np.arange(width))
     mat[np.arange(width) >= length[:, None]] = 0
     return mat
 
@@ -554,8 +549,7 @@ def _encode_chunk(net: ControlNetwork, p0: int, p1: int, version: int) -> tuple[
     body = Rows(n_m)
     _field_rows(body, net._measures, MEASURE_FIELDS, midx)
     if len(net.measure_logs):
-        lmat, llen = _encode_logs(net.measure_logs, midx, MEASURE_LOG_NUMBER)
-        body.add_bytes(lmat, llen)
+        _add_logs(body, net.measure_logs, midx, MEASURE_LOG_NUMBER)
     msize = body.size()
     head = Rows(n_m)
     vmat, vsize = varint_matrix(msize)
@@ -565,8 +559,7 @@ def _encode_chunk(net: ControlNetwork, p0: int, p1: int, version: int) -> tuple[
     prow = Rows(n_p)
     _field_rows(prow, net._points, POINT_FIELDS, pidx)
     if len(net.point_logs):
-        lmat, llen = _encode_logs(net.point_logs, pidx, POINT_LOG_NUMBER)
-        prow.add_bytes(lmat, llen)
+        _add_logs(prow, net.point_logs, pidx, POINT_LOG_NUMBER)
     counts = (net.point_offsets[1:] - net.point_offsets[:-1])[pidx]
     csum = np.concatenate(([0], np.cumsum(mrow_size)))
     first = np.concatenate(([0], np.cumsum(counts)))
