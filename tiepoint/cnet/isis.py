@@ -640,6 +640,11 @@ def label_text(net: ControlNetwork, version: int, header_bytes: int, points_byte
 
 def encode(net: ControlNetwork, version: int = 5, path: str | None = None) -> bytes:
     """The complete file content of *net* as binary version *version* (2 or 5)."""
+    return b"".join(encode_parts(net, version, path))
+
+
+def encode_parts(net: ControlNetwork, version: int = 5, path: str | None = None) -> list:
+    """The file content of *net* as consecutive buffers (label, header, point batches)."""
     if version not in VERSIONS:
         raise CnetError(f"cannot write control network version {version!r}; choose one of {VERSIONS}", path)
     net.validate(path)
@@ -656,16 +661,17 @@ def encode(net: ControlNetwork, version: int = 5, path: str | None = None) -> by
     label = label_text(net, version, len(header), points_bytes).encode("utf-8")
     if len(label) >= LABEL_BYTES:
         raise CnetError(f"the label is {len(label)} bytes; ISIS needs it under {LABEL_BYTES}", path)
-    return b"".join([label, b"\0" * (LABEL_BYTES - len(label)), header, *(c.tobytes() for c in chunks)])
+    return [label, b"\0" * (LABEL_BYTES - len(label)), header, *chunks]
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write *data* to a temporary file beside *path* and rename it over *path*."""
+def atomic_write(path: Path, data: bytes | str | list) -> None:
+    """Write *data* (or a list of buffers, in order) to a temporary file beside *path*, then rename it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(data.encode("utf-8") if isinstance(data, str) else data)
+            for part in data if isinstance(data, list) else [data]:
+                f.write(part.encode("utf-8") if isinstance(part, str) else part)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -690,7 +696,7 @@ def write(net: ControlNetwork, path: str | os.PathLike[str], version: int = 5, f
 
         atomic_write(path, pvl_format.encode(net, path=str(path)))
     elif format == "isis":
-        atomic_write(path, encode(net, version, str(path)))
+        atomic_write(path, encode_parts(net, version, str(path)))
     else:
         raise CnetError(f"unknown control network format {format!r}; choose 'isis' or 'pvl'", path)
     return path
