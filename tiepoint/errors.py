@@ -55,3 +55,7 @@ class FeatureError(TiepointError):
 
 class DatabaseError(TiepointError):
     """The database cannot be reached or rejected a write."""
+
+
+class CnetError(TiepointError):
+    """A control network cannot be read, built or written (:mod:`tiepoint.cnet`); names the point."""

@@ -39,12 +39,7 @@ from tiepoint.cnet.schema import (
     UNSET,
     empty_column,
 )
-from tiepoint.errors import TiepointError
-
-
-class CnetError(TiepointError):
-    """A control network cannot be read, built or written; names the file and the point."""
-
+from tiepoint.errors import CnetError
 
 # -- string columns -----------------------------------------------------------------------------------
 
