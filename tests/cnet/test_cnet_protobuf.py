@@ -7,6 +7,7 @@ symmetric reader), and point messages serialized by the runtime are decoded by t
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 import pytest
@@ -227,3 +228,18 @@ def test_unknown_fields_and_other_field_orders(proto) -> None:
     ends = np.cumsum(sizes)
     again = isis.decode_points(as_buffer(b"".join(blobs)), ends - sizes, ends, net.header)
     assert again.differences(net) == []
+
+
+def test_unpacked_covariance_is_read(proto) -> None:
+    """A repeated double may also come unpacked (six fixed64 fields); the runtime accepts both."""
+    from tiepoint.cnet.wire import as_buffer, tag_bytes
+
+    covar = [1.5, 2.0, 3.0, 4.0, 5.0, 6.25]
+    raw = tag_bytes(1, 2) + bytes([1]) + b"p" + tag_bytes(2, 0) + bytes([3])
+    raw += b"".join(tag_bytes(19, 1) + struct.pack("<d", v) for v in covar)
+    assert list(proto["ControlPointFileEntryV0002"].FromString(raw).aprioriCovar) == covar
+    net = isis.decode_points(as_buffer(raw), np.array([0]), np.array([len(raw)]), cnet.NetworkHeader())
+    assert list(net.points.apriori_covar[0]) == covar and net.points.id[0] == "p"
+    with pytest.raises(cnet.CnetError, match="apriori_covar has 5 values"):
+        short = raw[:-10]  # drop the last (two-byte key + 8 bytes)
+        isis.decode_points(as_buffer(short), np.array([0]), np.array([len(short)]), cnet.NetworkHeader())

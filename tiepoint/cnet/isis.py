@@ -374,6 +374,19 @@ def _columns(
                     f"{what}{who} (index {first + i}): {fld.name} has {count} values, not 6", path
                 )
             col[msg] = gather_f64_runs(buf, start, 6)
+            umsg, ustart, _ = rows.get(fld.number, 1)  # unpacked: six separate doubles (also legal)
+            if umsg.size:
+                umsg, ustart = by_message(umsg, ustart)
+                owners, counts = np.unique(umsg, return_counts=True)
+                if (counts != 6).any():
+                    i = int(owners[np.argmax(counts != 6)])
+                    i = int(owner[i]) if owner is not None else i
+                    who = f" {ids[i]!r}" if ids is not None else ""
+                    count = int(counts[np.argmax(counts != 6)])
+                    raise CnetError(
+                        f"{what}{who} (index {first + i}): {fld.name} has {count} values, not 6", path
+                    )
+                col[owners] = gather_f64(buf, ustart).reshape(-1, 6)
             cols[fld.name] = col
             continue
         cols[fld.name] = _fill(fld.kind, n, buf, msg, start, value)
