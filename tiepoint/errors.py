@@ -59,3 +59,7 @@ class MatchingError(TiepointError):
 
 class DatabaseError(TiepointError):
     """The database cannot be reached or rejected a write."""
+
+
+class CnetError(TiepointError):
+    """A control network cannot be read, built or written (:mod:`tiepoint.cnet`); names the point."""

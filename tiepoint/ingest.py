@@ -2,11 +2,12 @@
 
 :func:`ingest_image` is what :class:`tiepoint.ImageAdder` runs on each worker:
 
-read the image header (:mod:`tiepoint.io`) -> camera model (:mod:`tiepoint.camera`, sidecar ISD or
-CSMState blob) -> lat/lon and body-fixed footprints (:mod:`tiepoint.footprint`) -> keypoints with
-their ground coordinates, written to ``<keypoint_dir or image folder>/<image-stem>.h5``
-(:mod:`tiepoint.features`; an up-to-date file is reused) -> the record. It opens no database
-connection; the dispatcher writes the record. Stage times (seconds) are in ``record.extra["timings"]``.
+read the image header (:mod:`tiepoint.io`) and its ISIS serial number (:mod:`tiepoint.cnet`) ->
+camera model (:mod:`tiepoint.camera`, sidecar ISD or CSMState blob) -> lat/lon and body-fixed
+footprints (:mod:`tiepoint.footprint`) -> keypoints with their ground coordinates, written to
+``<keypoint_dir or image folder>/<image-stem>.h5`` (:mod:`tiepoint.features`; an up-to-date file
+is reused) -> the record. It opens no database connection; the dispatcher writes the record.
+Stage times (seconds) are in ``record.extra["timings"]``.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def ingest_image(
     """
     from tiepoint import features
     from tiepoint.camera import find_camera
+    from tiepoint.cnet.serial import serial_number
     from tiepoint.footprint import compute_footprint, footprint_xyz, keypoint_ground, latlon_footprint
     from tiepoint.io import content_hash, open_image
     from tiepoint.pixels import to_camera_coords
@@ -85,6 +87,7 @@ def ingest_image(
         with open_image(image_path) as img:
             (lines, samples), bands = img.shape, img.bands
             product_id = _product_id(img.label)
+        serial = serial_number(image_path)
         digest = content_hash(image_path)
     with timed(timings, "camera"):
         camera = find_camera(image_path)
@@ -128,6 +131,7 @@ def ingest_image(
         camera_state=camera.to_state(),
         keypoints=summary,
         product_id=product_id,
+        serial_number=serial,
         started=started,
         finished=datetime.now(UTC),
         host=socket.gethostname(),

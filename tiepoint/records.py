@@ -47,6 +47,8 @@ class ImageRecord:
     """JSON state from which the camera model is rebuilt exactly."""
     keypoints: KeypointSummary
     product_id: str | None = None
+    serial_number: str | None = None
+    """ISIS serial number (``tiepoint.cnet.serial_number``), or the file stem for non-ISIS images."""
     started: datetime | None = None
     finished: datetime | None = None
     host: str | None = None

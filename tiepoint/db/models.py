@@ -66,6 +66,8 @@ class ImageRow(Base):
     path: Mapped[str] = mapped_column(Text, unique=True)
     name: Mapped[str] = mapped_column(Text, index=True)
     product_id: Mapped[str | None] = mapped_column(Text)
+    serial_number: Mapped[str | None] = mapped_column(Text, index=True)
+    """ISIS serial number (``tiepoint.cnet.serial_number``): how control networks name the image."""
     lines: Mapped[int] = mapped_column(Integer)
     samples: Mapped[int] = mapped_column(Integer)
     bands: Mapped[int] = mapped_column(Integer)
