@@ -115,6 +115,21 @@ class OutputConfig(_Section):
     keypoint_dir: str | None = None
 
 
+class PairsConfig(_Section):
+    """Which overlapping image pairs are matched."""
+
+    min_overlap_km2: float = Field(1.0, ge=0, description="smallest footprint overlap matched (km^2)")
+    max_neighbours: int | None = Field(
+        None, ge=1, description="keep at most this many largest overlaps per image; None: all"
+    )
+
+
+class MatchingConfig(_Section):
+    """Pair selection, descriptor matching and verification."""
+
+    pairs: PairsConfig = Field(default_factory=PairsConfig)
+
+
 class Config(_Section):
     """The whole tiepoint configuration."""
 
@@ -123,6 +138,7 @@ class Config(_Section):
     features: FeaturesConfig = Field(default_factory=FeaturesConfig)
     footprint: FootprintConfig = Field(default_factory=FootprintConfig)
     output: OutputConfig = Field(default_factory=OutputConfig)
+    matching: MatchingConfig = Field(default_factory=MatchingConfig)
 
 
 def _format_validation_error(err: ValidationError, source: str) -> str:
