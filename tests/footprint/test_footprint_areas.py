@@ -20,9 +20,7 @@ def _ellipsoid_surface(a: float, b: float) -> float:
 
 
 def test_whole_body_and_zones_match_closed_forms() -> None:
-    whole, north, sphere = ellipsoid_areas(
-        [box(0, -90, 360, 90), box(0, 0, 360, 90), box(0, -90, 360, 90)], A, B
-    )
+    whole, north = ellipsoid_areas([box(0, -90, 360, 90), box(0, 0, 360, 90)], A, B)
     assert whole == pytest.approx(_ellipsoid_surface(A, B), rel=1e-12)
     assert north == pytest.approx(whole / 2, rel=1e-12)
     (sphere,) = ellipsoid_areas([box(0, -90, 360, 90)], A, A)
