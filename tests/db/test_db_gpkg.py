@@ -9,6 +9,7 @@ import struct
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyproj
 import pytest
 import shapely
@@ -207,3 +208,25 @@ VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gp
 def test_gdal_validator_accepts_the_file(gpkg: Path) -> None:
     result = subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(gpkg)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_vectorized_encoding_equals_one_at_a_time() -> None:
+    from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Polygon
+
+    from tiepoint.db.geometry import gpkg_encode, gpkg_encode_many, polygonal, polygonal_many
+
+    quads = random_quads(20, seed=1)
+    multi = [MultiPolygon([q, box(300, 0, 301, 1)]) for q in quads[:5]]
+    geoms = np.array([*quads, *multi], dtype=object)
+    assert gpkg_encode_many(geoms, SRID) == [gpkg_encode(g, SRID) for g in geoms]
+    assert gpkg_encode_many(np.array([], dtype=object), SRID) == []
+    with pytest.raises(ValueError, match="non-empty"):
+        gpkg_encode_many(np.array([Polygon()], dtype=object), SRID)
+    mixed = np.array(
+        [*quads[:3], multi[0], Polygon(), GeometryCollection([quads[4], LineString([(0, 0), (1, 1)])])],
+        dtype=object,
+    )
+    got = polygonal_many(mixed)
+    want = [polygonal(g) for g in mixed]
+    assert all(isinstance(g, MultiPolygon) for g in got)
+    assert [g.wkb for g in got] == [g.wkb for g in want]

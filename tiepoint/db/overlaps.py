@@ -27,13 +27,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
-import shapely
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tiepoint.config import BodyConfig, PairsConfig
 from tiepoint.db.gpkg import grow_contents_extent
 from tiepoint.db.models import PAIRS_TABLE, ImageRow, PairRow
 from tiepoint.db.queries import overlapping_ids
+from tiepoint.db.types import encode_multipolygons
 from tiepoint.footprint.area import ellipsoid_areas
 
 _CHUNK = 500
@@ -195,8 +195,8 @@ def update_batch(
     for chunk in _chunks(old_id[drop]):
         conn.execute(delete(_PAIRS).where(c.id.in_(chunk)))
     if fresh.any():
-        srid = body.srid
-        fresh_geoms = shapely.set_srid(geoms[fresh], srid)
+        fresh_geoms = geoms[fresh]
+        blobs = encode_multipolygons(fresh_geoms, body.srid, conn.dialect.name)
         rows = [
             {
                 "key": key,
@@ -212,7 +212,7 @@ def update_batch(
                 [k for k, f in zip(keys, fresh.tolist(), strict=True) if f],
                 id_a[fresh].tolist(),
                 id_b[fresh].tolist(),
-                fresh_geoms,
+                blobs,
                 area_km2[fresh].tolist(),
                 strict=True,
             )

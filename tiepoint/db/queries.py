@@ -27,7 +27,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from tiepoint.db.geometry import polygonal
+from tiepoint.db.geometry import polygonal_many
 from tiepoint.db.gpkg import rtree_name
 from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, ImageRow
 
@@ -170,9 +170,9 @@ def _pairs_postgis(
         {"pattern": OVERLAP_PATTERN, **params},
     ).all()
     ids = np.array([(a, b) for a, b, _ in rows], dtype=np.int64).reshape(-1, 2)
-    geoms = np.empty(len(rows), dtype=object)
-    geoms[:] = [polygonal(shapely.from_wkb(bytes(g))) for _, _, g in rows]
-    return ids[:, 0], ids[:, 1], geoms
+    wkb = np.empty(len(rows), dtype=object)
+    wkb[:] = [bytes(g) for _, _, g in rows]
+    return ids[:, 0], ids[:, 1], polygonal_many(shapely.from_wkb(wkb))
 
 
 def _pairs_gpkg(
@@ -191,7 +191,7 @@ def _pairs_gpkg(
         for k in range(0, len(subset), _CHUNK):
             chunk = ",".join(str(i) for i in subset[k : k + _CHUNK])  # ints: safe to inline
             found += conn.execute(text(overlap_sql.format(cond=f"a.id IN ({chunk}) AND a.id <> b.id"))).all()
-    candidates = np.sort(np.array(found, dtype=np.int64).reshape(-1, 2), axis=1)
+    candidates = np.sort(np.array([tuple(r) for r in found], dtype=np.int64).reshape(-1, 2), axis=1)
     if among is not None:
         candidates = np.unique(candidates, axis=0)
     if len(excluded):
@@ -211,9 +211,7 @@ def _pairs_gpkg(
     ib = np.searchsorted(ids, candidates[:, 1])
     overlap = shapely.relate_pattern(geoms[ia], geoms[ib], OVERLAP_PATTERN)
     ia, ib = ia[overlap], ib[overlap]
-    inters = np.empty(len(ia), dtype=object)
-    inters[:] = [polygonal(g) for g in shapely.intersection(geoms[ia], geoms[ib])]
-    return ids[ia], ids[ib], inters
+    return ids[ia], ids[ib], polygonal_many(shapely.intersection(geoms[ia], geoms[ib]))
 
 
 def glob_to_like(pattern: str) -> str:
