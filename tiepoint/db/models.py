@@ -66,6 +66,8 @@ class ImageRow(Base):
         CheckConstraint("lines > 0 AND samples > 0 AND bands > 0", name="ck_images_dimensions"),
         # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_images_footprint) instead.
         Index("ix_images_footprint", "footprint", postgresql_using="gist").ddl_if(dialect="postgresql"),
+        # covers the "pairs not current" scan (overlaps_done IS NULL OR overlaps_done <> ingested)
+        Index("ix_images_overlaps_done", "overlaps_done", "ingested"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -33,6 +33,7 @@ def upgrade() -> None:
         op.execute("ALTER TABLE images ADD COLUMN overlaps_done DATETIME")
     else:
         op.add_column("images", sa.Column("overlaps_done", UTCDateTime()))
+    op.create_index("ix_images_overlaps_done", "images", ["overlaps_done", "ingested"])
     # the stored body (the one the database was created for), not the body the opener passed
     srid = int(conn.execute(sa.text("SELECT srid FROM tiepoint_body WHERE id = 1")).scalar_one())
 
@@ -84,6 +85,7 @@ def downgrade() -> None:
     if conn.dialect.name == "sqlite":
         gpkg.unregister_feature_table(conn, "pairs", "overlap")
     op.drop_table("pairs")
+    op.drop_index("ix_images_overlaps_done", table_name="images")
     if conn.dialect.name == "sqlite":
         op.execute("ALTER TABLE images DROP COLUMN overlaps_done")  # SQLite >= 3.35
     else:
