@@ -422,6 +422,8 @@ def test_record_writer_round_trip(db_url: str) -> None:
                 else:
                     assert got == want, name
         assert [db.get_pair(k).status for k in keys] == ["matched", "no_matches", "matched"]
+        total = len(snapshot(db))
+        assert db.pair_counts() == {"pending": total - 3, "skipped": 0, "matched": 2, "no_matches": 1}
         assert db.matched_pair_keys() == set(keys)
         assert not set(keys) & set(db.pairs_to_match())
         assert set(keys) <= set(db.pairs_to_match(force=True))

@@ -8,7 +8,7 @@ From Python::
         db.images_intersecting(shapely.box(226, -1, 227, 0))
         db.overlapping_pairs()                          # [(path_a, path_b, intersection), ...]
         db.update_overlaps(config=cfg.matching.pairs)   # the pairs table, for new/re-ingested images
-        db.pairs_to_match()                             # keys of pending pairs
+        db.pairs_to_match(), db.pair_counts()           # keys of pending pairs; pairs per status
         db.pair_tasks(keys, output_for=...)             # PairTask per key, for match jobs
         db.write_pair_records(records)                  # PairRecords into their pairs rows
         db.get_pair(key), db.find_pair(path_a, path_b), db.pairs_of(path)   # PairRow

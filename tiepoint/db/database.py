@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Row, event, select, text
+from sqlalchemy import Connection, Row, event, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
@@ -20,7 +20,7 @@ from tiepoint.config import BodyConfig, Config, DatabaseConfig, PairsConfig
 from tiepoint.db import overlaps, pairs, queries
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
-from tiepoint.db.models import SRID_INFO_KEY, ImageRow, PairRow
+from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
 from tiepoint.db.overlaps import OverlapUpdate
 from tiepoint.db.writer import write_records
 from tiepoint.records import ImageRecord, PairRecord, PairTask, pair_key
@@ -173,7 +173,7 @@ class Database:
             return write_records(conn, records, self.body, force=force)
 
     def delete_image(self, path: str) -> bool:
-        """Delete an image and its camera and keypoints rows; True if it existed."""
+        """Delete an image and its camera, keypoints and pairs rows; True if it existed."""
         with self.session() as session:
             image = session.scalars(select(ImageRow).where(ImageRow.path == path)).one_or_none()
             if image is None:
@@ -204,9 +204,12 @@ class Database:
             The images to update; default: every image whose pairs are not current. Pairs with
             images not updated yet are added when those are.
         config : PairsConfig, optional
-            ``matching.pairs``: overlaps below ``min_overlap_km2`` are not stored; with
-            ``max_neighbours`` each image keeps its largest overlaps as ``pending`` and the pairs
-            kept by neither image are ``skipped``. Default: ``PairsConfig()``.
+            ``matching.pairs``: overlaps below ``min_overlap_km2`` are not stored. With
+            ``max_neighbours`` k, each image keeps its k largest overlaps: a pair kept by either
+            of its images is ``pending``, one kept by neither ``skipped`` (so no image is left with
+            fewer than min(k, its overlaps), and one that is among the largest overlaps of many
+            neighbours may have more than k). Matched pairs keep their status. Default:
+            ``PairsConfig()``.
         force : bool
             Recompute the pairs of *paths* (all images if None) even if current, e.g. after
             changing *config*; rows of pairs that still qualify keep their match results.
@@ -223,6 +226,14 @@ class Database:
         ------
         DatabaseError
             Naming paths that are not in the database.
+
+        Notes
+        -----
+        The ranks are refreshed for the images whose pairs change in the call. Deleting an image
+        removes its pairs (``ON DELETE CASCADE``) without re-ranking its neighbours' other pairs;
+        ``update_overlaps(neighbour_paths, config, force=True)`` does it and keeps match results.
+        Changing *config* applies to the images updated from then on; ``force=True`` (all images)
+        applies it everywhere.
         """
         cfg = config if config is not None else PairsConfig()
         if batch < 1:
@@ -289,6 +300,14 @@ class Database:
         """
         with translated("writing pair results", self.url), self._write_engine.begin() as conn:
             return pairs.write_pair_records(conn, records)
+
+    def pair_counts(self) -> dict[str, int]:
+        """Number of pairs in each status (every status of :data:`~tiepoint.db.PAIR_STATES`)."""
+        with self._read() as session:
+            counts = dict(
+                session.execute(select(PairRow.status, func.count()).group_by(PairRow.status)).all()
+            )
+        return {state: int(counts.get(state, 0)) for state in PAIR_STATES}
 
     def get_pair(self, key: str) -> PairRow | None:
         """The pair with this :func:`~tiepoint.records.pair_key`, its two images loaded, or None."""
