@@ -21,7 +21,7 @@ from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
 from tiepoint.config import BodyConfig, PairsConfig, load_config
-from tiepoint.db import Database, DatabaseError, OverlapUpdate, PairRow
+from tiepoint.db import Database, DatabaseError, OverlapUpdate, PairNotFoundError, PairRow
 from tiepoint.db.overlaps import keep_largest
 from tiepoint.errors import ConfigError
 from tiepoint.footprint import ellipsoid_area
@@ -382,7 +382,7 @@ def test_pair_tasks_and_lookups(db_url: str) -> None:
             assert task.overlap.equals(db.get_pair(task.key).overlap)
             assert task.output == f"/matches/{task.key}.h5"
         assert db.pair_tasks(keys[:1])[0].output == ""
-        with pytest.raises(DatabaseError, match="no pair 1-999"):
+        with pytest.raises(PairNotFoundError, match="no pair 1-999"):
             db.pair_tasks([keys[0], "1-999"])
 
         key = keys[0]
@@ -442,7 +442,7 @@ def test_record_writer_rejects_bad_records_atomically(db_url: str) -> None:
         db.update_overlaps()
         k0, k1 = db.pairs_to_match()[:2]
         good = _match_result(db, k0)
-        with pytest.raises(DatabaseError, match="1-999"):
+        with pytest.raises(PairNotFoundError, match="1-999"):
             db.write_pair_records([good, replace(good, key="1-999")])
         with pytest.raises(DatabaseError, match=f"pair {k1}.* is for"):
             db.write_pair_records([good, _match_result(db, k1, image_a=good.image_a, image_b=good.image_b)])

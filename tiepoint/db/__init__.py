@@ -24,7 +24,7 @@ area, status and match result), ``jobs``, ``job_attempts``, ``dispatchers``. Fro
 from __future__ import annotations
 
 from tiepoint.db.database import Database
-from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
+from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError, PairNotFoundError
 from tiepoint.db.models import (
     ATTEMPT_STATES,
     JOB_STATES,
@@ -55,5 +55,6 @@ __all__ = [
     "JobAttempt",
     "KeypointSet",
     "OverlapUpdate",
+    "PairNotFoundError",
     "PairRow",
 ]

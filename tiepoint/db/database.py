@@ -287,7 +287,7 @@ class Database:
         """The :class:`~tiepoint.records.PairTask` of each key (see :func:`tiepoint.db.pairs.pair_tasks`).
 
         *output_for* gives the match file of a task (``PairTask.output``, "" without it). Unknown
-        keys raise :class:`DatabaseError` naming them.
+        keys raise :class:`~tiepoint.db.PairNotFoundError` naming them.
         """
         with self._read() as session:
             return pairs.pair_tasks(session.connection(), keys, output_for)
@@ -295,7 +295,8 @@ class Database:
     def write_pair_records(self, records: Sequence[PairRecord]) -> list[int | None]:
         """Store match results in their pairs rows in one transaction (all or none); idempotent.
 
-        Returns the pair ids in order (None for a record older than its pair's overlap); see
+        Returns the pair ids in order (None for a record older than its pair's overlap). A record
+        whose pair is gone raises :class:`~tiepoint.db.PairNotFoundError` naming its key; see
         :func:`tiepoint.db.pairs.write_pair_records`.
         """
         with translated("writing pair results", self.url), self._write_engine.begin() as conn:

@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import aliased
 
+from tiepoint.db.errors import PairNotFoundError
 from tiepoint.db.models import Camera, ImageRow, KeypointSet, PairRow
 from tiepoint.errors import DatabaseError
 from tiepoint.records import PairRecord, PairTask, split_pair_key
@@ -44,12 +45,12 @@ def pair_keys_with_status(conn: Connection, statuses: Sequence[str]) -> list[str
     return list(conn.execute(stmt).scalars())
 
 
-def _missing(keys: Sequence[str], found: set[str]) -> DatabaseError | None:
+def _missing(keys: Sequence[str], found: set[str]) -> PairNotFoundError | None:
     missing = [k for k in keys if k not in found]
     if not missing:
         return None
     shown = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
-    return DatabaseError(f"no pair {shown} in the pairs table (image deleted, or pairs recomputed?)")
+    return PairNotFoundError(f"no pair {shown} in the pairs table (image deleted, or pairs recomputed?)")
 
 
 def pair_tasks(
@@ -66,8 +67,10 @@ def pair_tasks(
 
     Raises
     ------
+    PairNotFoundError
+        Naming the keys that are not in the pairs table.
     DatabaseError
-        Naming the keys that are not in the pairs table, or an image without a keypoints row.
+        Naming an image without a keypoints row.
     """
     ia, ib = aliased(ImageRow), aliased(ImageRow)
     ka, kb = aliased(KeypointSet), aliased(KeypointSet)
@@ -205,9 +208,11 @@ def write_pair_records(conn: Connection, records: Sequence[PairRecord]) -> list[
 
     Raises
     ------
+    PairNotFoundError
+        Naming the keys of records whose pair is not in the table; nothing is written then.
     DatabaseError
-        Naming the key of a record whose pair is not in the table, whose image paths are not the
-        pair's, or that has a bad field; nothing is written then.
+        Naming the key of a record whose image paths are not the pair's, or that has a bad
+        field; nothing is written then.
     """
     if not records:
         return []
