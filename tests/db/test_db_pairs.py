@@ -21,7 +21,7 @@ from shapely.geometry import MultiPolygon, box
 from shapely.geometry.base import BaseGeometry
 
 from tiepoint.config import BodyConfig, PairsConfig, load_config
-from tiepoint.db import Database, DatabaseError, OverlapUpdate, PairNotFoundError, PairRow
+from tiepoint.db import Database, DatabaseError, ImageRow, OverlapUpdate, PairNotFoundError, PairRow
 from tiepoint.db.overlaps import keep_largest
 from tiepoint.errors import ConfigError
 from tiepoint.footprint import ellipsoid_area
@@ -190,6 +190,36 @@ def test_max_neighbours_keeps_the_largest_overlaps(db_url: str) -> None:
         assert {k: v[0] for k, v in snapshot(db).items()} == {k: v[0] for k, v in before.items()}
         db.update_overlaps(config=PairsConfig(), force=True)
         assert set(statuses(db).values()) == {"pending"}
+
+
+def test_force_in_batches_keeps_rows_and_results(db_url: str) -> None:
+    geoms = footprints(seed=12)
+    with Database(db_url) as db:
+        ids = db.write_images(records_for(geoms))
+        db.update_overlaps()
+        keys = db.pairs_to_match()
+        db.write_pair_records([_match_result(db, k) for k in keys[::3]])
+        before = snapshot(db)
+        assert db.update_overlaps(force=True, batch=4) == OverlapUpdate(images=len(geoms))
+        assert snapshot(db) == before
+
+        # a footprint rewritten without a re-ingest: force recomputes the overlaps, keeps the results
+        with db.session() as s:
+            image = s.get(ImageRow, ids[3])
+            image.footprint = shapely.segmentize(affinity.translate(geoms[3], 0.05, 0.05), 0.05)
+            geoms[3] = image.footprint
+        assert db.update_overlaps() == OverlapUpdate()  # still current: not recomputed without force
+        result = db.update_overlaps(force=True, batch=5)
+        after = snapshot(db)
+        expected = truth(geoms, ids)
+        assert set(after) == set(expected)
+        mine = {k for k in before if ids[3] in (int(x) for x in k.split("-"))}
+        assert result.changed == len(mine & set(after)) > 0
+        for key in set(after) & set(before):
+            assert after[key][0] == before[key][0]  # same row
+            assert after[key][1] == before[key][1] or before[key][1] in ("pending", "skipped")
+            assert after[key][2] == pytest.approx(expected[key][0], rel=1e-4)
+        assert {k for k, v in after.items() if v[1] == "matched"} == {k for k in keys[::3] if k in after}
 
 
 def test_keep_largest_equals_per_image_sort() -> None:

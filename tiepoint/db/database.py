@@ -220,7 +220,8 @@ class Database:
         Returns
         -------
         OverlapUpdate
-            ``images`` processed, pairs ``added`` and ``removed``.
+            ``images`` processed, pairs ``added`` and ``removed``, kept pairs whose overlap
+            ``changed`` (force, after footprints were rewritten without a re-ingest).
 
         Raises
         ------

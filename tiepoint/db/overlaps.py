@@ -22,6 +22,7 @@ query and a few dozen intersections whatever the size of the database.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -53,10 +54,15 @@ class OverlapUpdate:
     """New ``pairs`` rows."""
     removed: int = 0
     """Deleted ``pairs`` rows (of re-ingested images, or no longer passing the filters)."""
+    changed: int = 0
+    """Kept rows (``force``) whose overlap was recomputed because the footprints had changed."""
 
     def __add__(self, other: OverlapUpdate) -> OverlapUpdate:
         return OverlapUpdate(
-            self.images + other.images, self.added + other.added, self.removed + other.removed
+            self.images + other.images,
+            self.added + other.added,
+            self.removed + other.removed,
+            self.changed + other.changed,
         )
 
 
@@ -180,20 +186,42 @@ def update_batch(
     keys = pair_keys(id_a, id_b)
 
     c = _PAIRS.c
-    old = _incident(conn, targets, [c.id, c.key, c.image_a, c.image_b], everything)
+    old = _incident(conn, targets, [c.id, c.key, c.image_a, c.image_b, c.area_km2], everything)
     old_id = np.array([r[0] for r in old], dtype=np.int64)
     old_ab = np.array([(r[2], r[3]) for r in old], dtype=np.int64).reshape(-1, 2)
     new_index = {k: i for i, k in enumerate(keys)}
-    # stale images' old pairs go (their matches index re-extracted keypoints); current ones' stay
-    # when they still qualify
+    # Stale images' old pairs go (their matches index re-extracted keypoints). Current ones' stay
+    # when they still qualify, and are left to the other image when that one is deferred.
     invalid = np.isin(old_ab, rebuild).any(axis=1)
     still = np.array([r[1] in new_index for r in old], dtype=bool)
-    drop = invalid | ~still
-    kept_keys = {old[i][1] for i in np.flatnonzero(~drop)}
-    fresh = np.array([k not in kept_keys for k in keys], dtype=bool)
+    elsewhere = np.isin(old_ab, deferred).any(axis=1)
+    drop = invalid | (~still & ~elsewhere)
+    kept = np.flatnonzero(~drop & still)
+    fresh = np.ones(len(keys), dtype=bool)
+    fresh[[new_index[old[i][1]] for i in kept]] = False
+    # a kept row whose overlap changed (footprints rewritten without a re-ingest) gets the new one
+    moved = [
+        i
+        for i in kept
+        if not math.isclose(old[i][4], area_km2[new_index[old[i][1]]], rel_tol=1e-9, abs_tol=0)
+    ]
 
     for chunk in _chunks(old_id[drop]):
         conn.execute(delete(_PAIRS).where(c.id.in_(chunk)))
+    if moved:
+        j = np.array([new_index[old[i][1]] for i in moved])
+        blobs = encode_multipolygons(geoms[j], body.srid, conn.dialect.name)
+        stmt = (
+            update(_PAIRS)
+            .where(c.id == bindparam("m_id"))
+            .values(overlap=bindparam("m_overlap"), area_km2=bindparam("m_area"), computed=now, updated=now)
+        )
+        params = [
+            {"m_id": old[i][0], "m_overlap": blob, "m_area": area}
+            for i, blob, area in zip(moved, blobs, area_km2[j].tolist(), strict=True)
+        ]
+        for k in range(0, len(params), _CHUNK):
+            conn.execute(stmt, params[k : k + _CHUNK])
     if fresh.any():
         fresh_geoms = geoms[fresh]
         blobs = encode_multipolygons(fresh_geoms, body.srid, conn.dialect.name)
@@ -227,7 +255,9 @@ def update_batch(
 
     changed = np.unique(np.concatenate([targets, old_ab.ravel(), id_a, id_b]))
     rerank(conn, changed, config.max_neighbours, now, everything=everything)
-    return OverlapUpdate(images=len(targets), added=int(fresh.sum()), removed=int(drop.sum()))
+    return OverlapUpdate(
+        images=len(targets), added=int(fresh.sum()), removed=int(drop.sum()), changed=len(moved)
+    )
 
 
 def rerank(
