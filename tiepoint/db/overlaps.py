@@ -9,9 +9,10 @@ target images, in batches of one transaction each:
    (:func:`tiepoint.footprint.ellipsoid_areas`); pairs below ``min_overlap_km2`` are not stored;
 2. a stale target's old pairs are deleted (their match results index keypoints that were
    re-extracted) and its new ones inserted as ``pending``; a current target (``force``) keeps the rows
-   of pairs that still overlap, with their match results;
-3. pairs with an image that is stale but not in this batch are left to that image's own update,
-   so each pair is computed once;
+   of pairs that still qualify, with their match results (and a recomputed overlap if the
+   footprints changed), and loses the others;
+3. pairs with an image that is stale but not in this batch, or in a later batch, are left to that
+   image's own update, so each pair is computed once;
 4. ``max_neighbours``: the pairs of every image whose set of pairs changed are re-ranked
    (:func:`keep_largest`); a pair that is among the ``max_neighbours`` largest overlaps of either of
    its images is ``pending``, the others ``skipped``. Matched pairs keep their status.
