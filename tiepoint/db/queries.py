@@ -165,7 +165,9 @@ def _pairs_postgis(
             "WHEN a.id < b.id THEN ST_Intersection(a.footprint, b.footprint) "
             "ELSE ST_Intersection(b.footprint, a.footprint) END, 3)) "
             f"FROM images a JOIN images b ON {where} AND a.footprint && b.footprint "
-            "AND ST_Relate(a.footprint, b.footprint, :pattern)"
+            # ST_Intersects (cached, prepared geometry) first: cheap for the many candidates of
+            # footprints split at 0/360, whose bounding boxes span all longitudes
+            "AND ST_Intersects(a.footprint, b.footprint) AND ST_Relate(a.footprint, b.footprint, :pattern)"
         ),
         {"pattern": OVERLAP_PATTERN, **params},
     ).all()
@@ -209,9 +211,39 @@ def _pairs_gpkg(
     geoms[:] = [by_id[i] for i in ids.tolist()]
     ia = np.searchsorted(ids, candidates[:, 0])
     ib = np.searchsorted(ids, candidates[:, 1])
+    near = parts_bbox_overlap(geoms, ia, ib)
+    ia, ib = ia[near], ib[near]
     overlap = shapely.relate_pattern(geoms[ia], geoms[ib], OVERLAP_PATTERN)
     ia, ib = ia[overlap], ib[overlap]
     return ids[ia], ids[ib], polygonal_many(shapely.intersection(geoms[ia], geoms[ib]))
+
+
+def parts_bbox_overlap(geoms: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Whether some part of ``geoms[ia]`` and some part of ``geoms[ib]`` have overlapping bounding boxes.
+
+    A footprint split at the 0/360 meridian has a bounding box as wide as the body, so the R-tree
+    pairs it with every image at its latitudes; comparing the parts' boxes (vectorized) drops those
+    candidates before any exact predicate. Boxes that only touch count as overlapping.
+    """
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    box = shapely.bounds(parts)
+    count = np.bincount(owner, minlength=len(geoms))
+    first = np.cumsum(count) - count
+    na, nb = count[ia], count[ib]
+    combos = na * nb  # part pairs to compare per candidate (1 for two single polygons)
+    cand = np.repeat(np.arange(len(ia)), combos)
+    k = np.arange(int(combos.sum())) - np.repeat(np.cumsum(combos) - combos, combos)
+    pa = first[ia][cand] + k // nb[cand]
+    pb = first[ib][cand] + k % nb[cand]
+    hit = (
+        (box[pa, 0] <= box[pb, 2])
+        & (box[pb, 0] <= box[pa, 2])
+        & (box[pa, 1] <= box[pb, 3])
+        & (box[pb, 1] <= box[pa, 3])
+    )
+    return np.bincount(cand[hit], minlength=len(ia)) > 0
 
 
 def glob_to_like(pattern: str) -> str:
