@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import threading
+import warnings
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
@@ -498,3 +499,40 @@ def test_pairs_config_is_validated() -> None:
         load_config({"matching": {"pairs": {"max_neighbours": 0}}})
     with pytest.raises(ConfigError, match=r"matching\.pairs\.min_overlap_km2"):
         load_config({"matching": {"pairs": {"min_overlap_km2": -1}}})
+
+
+def test_downgrade_to_0002_keeps_images_and_upgrade_recomputes(db_url: str) -> None:
+    from alembic import command
+    from alembic.config import Config as AlembicConfig
+    from sqlalchemy import inspect
+    from sqlalchemy.exc import SAWarning
+
+    from tiepoint.db.database import MIGRATIONS_DIR
+
+    geoms = footprints(seed=13)
+    with Database(db_url) as db:
+        ids = db.write_images(records_for(geoms))
+        db.update_overlaps()
+        expected = set(snapshot(db))
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+        with db.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0002")
+        insp = inspect(db.engine)
+        assert "pairs" not in insp.get_table_names()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", SAWarning)  # reflection does not know the geometry type
+            assert "overlaps_done" not in {c["name"] for c in insp.get_columns("images")}
+        counts = db.execute_sql("SELECT (SELECT count(*) FROM cameras), (SELECT count(*) FROM keypoints)")
+        assert tuple(counts[0]) == (len(geoms), len(geoms))
+        if db.dialect == "sqlite":
+            left = db.execute_sql(
+                "SELECT count(*) FROM gpkg_contents WHERE table_name = 'pairs' UNION ALL "
+                "SELECT count(*) FROM sqlite_master WHERE name LIKE 'rtree_pairs%'"
+            )
+            assert [r[0] for r in left] == [0, 0]
+    with Database(db_url) as db:  # a re-open migrates back to head: every image's pairs to compute
+        assert snapshot(db) == {}
+        assert db.update_overlaps().images == len(ids)
+        assert set(snapshot(db)) == expected
