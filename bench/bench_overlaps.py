@@ -123,6 +123,11 @@ def _reset(db: Database) -> None:
     db.execute_sql("UPDATE images SET overlaps_done = NULL")
 
 
+def _vacuum(db: Database) -> None:
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.exec_driver_sql("VACUUM ANALYZE" if db.dialect == "postgresql" else "ANALYZE")
+
+
 def run_backend(url: str, polys: np.ndarray, repeat: int, adds: int, extra: np.ndarray) -> dict:
     cfg = PairsConfig()
     with Database(url) as db:
@@ -140,6 +145,7 @@ def run_backend(url: str, polys: np.ndarray, repeat: int, adds: int, extra: np.n
             result = db.update_overlaps(config=cfg)
             times.append(time.perf_counter() - t0)
         n_pairs = result.added
+        _vacuum(db)  # the rebuilds above left dead rows; autovacuum would clean them in normal use
         keys = {tuple(int(x) for x in row[0].split("-")) for row in db.execute_sql("SELECT key FROM pairs")}
         index = {image_id: i for i, image_id in enumerate(ids)}
         pairs = {(index[a], index[b]) for a, b in keys}
