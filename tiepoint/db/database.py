@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from tiepoint.config import BodyConfig, Config, DatabaseConfig, PairsConfig
 from tiepoint.db import overlaps, pairs, queries
+from tiepoint.db.batches import chunks
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
 from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
@@ -260,8 +261,7 @@ class Database:
     def _ids_of_paths(self, session: Session, paths: Iterable[str]) -> np.ndarray:
         wanted = list(dict.fromkeys(paths))
         found: dict[str, int] = {}
-        for k in range(0, len(wanted), 500):
-            chunk = wanted[k : k + 500]
+        for chunk in chunks(wanted):
             found.update(
                 session.execute(select(ImageRow.path, ImageRow.id).where(ImageRow.path.in_(chunk))).all()
             )

@@ -50,8 +50,9 @@ PAIRS_TABLE = "pairs"
 OVERLAP_COLUMN = "overlap"
 
 
-def _in(values: tuple[str, ...]) -> str:
-    return "(" + ", ".join(f"'{v}'" for v in values) + ")"
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """SQL ``column IN ('a', 'b')`` for a check constraint."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Base(DeclarativeBase):
@@ -171,7 +172,7 @@ class PairRow(Base):
     __tablename__ = PAIRS_TABLE
     __table_args__ = (
         CheckConstraint("image_a < image_b", name="ck_pairs_order"),
-        CheckConstraint(f"status IN {_in(PAIR_STATES)}", name="ck_pairs_status"),
+        CheckConstraint(_in("status", PAIR_STATES), name="ck_pairs_status"),
         CheckConstraint("area_km2 >= 0", name="ck_pairs_area"),
         # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_pairs_overlap) instead.
         Index("ix_pairs_overlap", OVERLAP_COLUMN, postgresql_using="gist").ddl_if(dialect="postgresql"),

@@ -32,13 +32,13 @@ import numpy as np
 from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from tiepoint.config import BodyConfig, PairsConfig
+from tiepoint.db.batches import chunks
 from tiepoint.db.gpkg import grow_contents_extent
 from tiepoint.db.models import PAIRS_TABLE, ImageRow, PairRow
 from tiepoint.db.queries import overlapping_ids
 from tiepoint.db.types import encode_multipolygons
 from tiepoint.footprint.area import ellipsoid_areas
 
-_CHUNK = 500
 _PAIRS = PairRow.__table__
 _IMAGES = ImageRow.__table__
 _RERANKED = ("pending", "skipped")
@@ -106,10 +106,9 @@ def pair_keys(id_a: np.ndarray, id_b: np.ndarray) -> list[str]:
     return [f"{a}-{b}" for a, b in zip(id_a.tolist(), id_b.tolist(), strict=True)]
 
 
-def _chunks(ids: np.ndarray | Sequence[int], size: int = _CHUNK):
-    ids = np.asarray(ids, dtype=np.int64)
-    for k in range(0, len(ids), size):
-        yield ids[k : k + size].tolist()
+def _id_chunks(ids: np.ndarray | Sequence[int]):
+    """:func:`~tiepoint.db.batches.chunks` of image or pair ids as plain ints (what drivers bind)."""
+    return chunks(np.asarray(ids, dtype=np.int64).tolist())
 
 
 def stale_ids(conn: Connection) -> np.ndarray:
@@ -135,7 +134,7 @@ def _incident(conn: Connection, ids: np.ndarray, columns: list, everything: bool
         return list(conn.execute(select(*columns)).all())
     rows: dict[int, tuple] = {}
     c = _PAIRS.c
-    for chunk in _chunks(ids):
+    for chunk in _id_chunks(ids):
         for row in conn.execute(select(*columns).where(c.image_a.in_(chunk) | c.image_b.in_(chunk))):
             rows[row[0]] = tuple(row)
     return list(rows.values())
@@ -168,7 +167,7 @@ def update_batch(
     existing = np.array(
         [
             i
-            for chunk in _chunks(batch)
+            for chunk in _id_chunks(batch)
             for i in conn.execute(select(_IMAGES.c.id).where(_IMAGES.c.id.in_(chunk))).scalars()
         ],
         dtype=np.int64,
@@ -207,7 +206,7 @@ def update_batch(
         if not math.isclose(old[i][4], area_km2[new_index[old[i][1]]], rel_tol=1e-9, abs_tol=0)
     ]
 
-    for chunk in _chunks(old_id[drop]):
+    for chunk in _id_chunks(old_id[drop]):
         conn.execute(delete(_PAIRS).where(c.id.in_(chunk)))
     if moved:
         j = np.array([new_index[old[i][1]] for i in moved])
@@ -221,8 +220,8 @@ def update_batch(
             {"m_id": old[i][0], "m_overlap": blob, "m_area": area}
             for i, blob, area in zip(moved, blobs, area_km2[j].tolist(), strict=True)
         ]
-        for k in range(0, len(params), _CHUNK):
-            conn.execute(stmt, params[k : k + _CHUNK])
+        for chunk in chunks(params):
+            conn.execute(stmt, list(chunk))
     if fresh.any():
         fresh_geoms = geoms[fresh]
         blobs = encode_multipolygons(fresh_geoms, body.srid, conn.dialect.name)
@@ -246,12 +245,12 @@ def update_batch(
                 strict=True,
             )
         ]
-        for k in range(0, len(rows), _CHUNK):
-            conn.execute(insert(_PAIRS), rows[k : k + _CHUNK])
+        for chunk in chunks(rows):
+            conn.execute(insert(_PAIRS), list(chunk))
         if conn.dialect.name == "sqlite":
             grow_contents_extent(conn, PAIRS_TABLE, fresh_geoms)
     done = _IMAGES.c
-    for chunk in _chunks(targets):
+    for chunk in _id_chunks(targets):
         conn.execute(update(_IMAGES).where(done.id.in_(chunk)).values(overlaps_done=done.ingested))
 
     changed = np.unique(np.concatenate([targets, old_ab.ravel(), id_a, id_b]))
@@ -273,7 +272,7 @@ def rerank(
     if len(changed) == 0:
         return
     if max_neighbours is None:
-        for chunk in _chunks(changed):
+        for chunk in _id_chunks(changed):
             conn.execute(
                 update(_PAIRS)
                 .where(c.status == "skipped", c.image_a.in_(chunk) | c.image_b.in_(chunk))
@@ -305,5 +304,5 @@ def rerank(
         stmt = (
             update(_PAIRS).where(c.id == bindparam("p_id")).values(status=bindparam("p_status"), updated=now)
         )
-        for k in range(0, len(params), _CHUNK):
-            conn.execute(stmt, params[k : k + _CHUNK])
+        for chunk in chunks(params):
+            conn.execute(stmt, list(chunk))

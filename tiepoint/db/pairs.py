@@ -22,20 +22,15 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, select, update
 from sqlalchemy.orm import aliased
 
+from tiepoint.db.batches import chunks
 from tiepoint.db.errors import PairNotFoundError
 from tiepoint.db.models import Camera, ImageRow, KeypointSet, PairRow
 from tiepoint.errors import DatabaseError
 from tiepoint.records import PairRecord, PairTask, split_pair_key
 
-_CHUNK = 500
 _PAIRS = PairRow.__table__
 RESULT_STATES = ("matched", "no_matches")
 """Statuses of pairs with a match result."""
-
-
-def _chunks(items: Sequence[Any], size: int = _CHUNK):
-    for k in range(0, len(items), size):
-        yield list(items[k : k + size])
 
 
 def pair_keys_with_status(conn: Connection, statuses: Sequence[str]) -> list[str]:
@@ -76,7 +71,7 @@ def pair_tasks(
     ka, kb = aliased(KeypointSet), aliased(KeypointSet)
     p = _PAIRS.c
     rows: dict[str, tuple] = {}
-    for chunk in _chunks(list(dict.fromkeys(keys))):
+    for chunk in chunks(list(dict.fromkeys(keys))):
         stmt = (
             select(p.key, p.image_a, p.image_b, ia.path, ib.path, ka.path, kb.path, PairRow.overlap)
             .join(ia, ia.id == p.image_a)
@@ -91,7 +86,7 @@ def pair_tasks(
         raise error
     image_ids = sorted({i for row in rows.values() for i in row[1:3]})
     cameras: dict[int, str] = {}  # one string per image, shared by all of its tasks
-    for chunk in _chunks(image_ids):
+    for chunk in chunks(image_ids):
         cameras.update(
             conn.execute(select(Camera.image_id, Camera.state).where(Camera.image_id.in_(chunk))).all()
         )
@@ -222,7 +217,7 @@ def write_pair_records(conn: Connection, records: Sequence[PairRecord]) -> list[
     ia, ib = aliased(ImageRow), aliased(ImageRow)
     p = _PAIRS.c
     stored: dict[str, tuple] = {}
-    for chunk in _chunks(list(latest)):
+    for chunk in chunks(list(latest)):
         stmt = (
             select(p.key, p.id, ia.path, ib.path, p.computed)
             .join(ia, ia.id == p.image_a)
@@ -253,6 +248,6 @@ def write_pair_records(conn: Connection, records: Sequence[PairRecord]) -> list[
             .where(p.key == bindparam("r_key"))
             .values({k: bindparam("r_" + k) for k in rows[next(iter(rows))]})
         )
-        for chunk in _chunks(params):
-            conn.execute(stmt, chunk)
+        for chunk in chunks(params):
+            conn.execute(stmt, list(chunk))
     return [ids[rec.key] for rec in records]

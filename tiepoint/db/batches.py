@@ -1,0 +1,23 @@
+"""Statement batching: the one place that decides how many rows or ids go into one SQL statement."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TypeVar
+
+ROWS_PER_STATEMENT = 500
+"""Rows per multi-row INSERT/UPDATE and ids per ``IN (...)`` list: well inside SQLite's bound-variable
+limit (32,766) even for wide rows, and large enough that per-statement overhead does not matter."""
+
+T = TypeVar("T")
+
+
+def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Sequence[T]]:
+    """Consecutive slices of *items*, each at most *size* long."""
+    if size < 1:
+        raise ValueError(f"chunk size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+__all__ = ["ROWS_PER_STATEMENT", "chunks"]
