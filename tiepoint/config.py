@@ -219,6 +219,8 @@ class OutputConfig(_Section):
 
 
 class PairsConfig(_Section):
+    """Which overlapping image pairs are matched."""
+
     min_overlap_km2: float = Field(1.0, ge=0, description="smallest footprint overlap matched (km^2)")
     max_neighbours: int | None = Field(
         None, ge=1, description="keep at most this many largest overlaps per image; None: all"

@@ -9,6 +9,7 @@ import struct
 import subprocess
 from pathlib import Path
 
+import numpy as np
 import pyproj
 import pytest
 import shapely
@@ -57,25 +58,30 @@ SPEC_COLUMNS = {
     },
 }
 RTREE = "rtree_images_footprint"
+LAYERS = {"images": "footprint", "pairs": "overlap"}
+"""The feature tables (QGIS layers) and their geometry columns."""
 
 
 @pytest.fixture
 def gpkg(tmp_path: Path) -> Path:
     path = tmp_path / "layer.gpkg"
     with Database(f"sqlite:///{path}") as db:
-        db.write_images(
-            [make_record(f"/data/q{i:02d}.cub", q) for i, q in enumerate(random_quads(12, seed=5))]
-        )
+        quads = random_quads(12, seed=5, span=6.0)
+        db.write_images([make_record(f"/data/q{i:02d}.cub", q) for i, q in enumerate(quads)])
+        db.update_overlaps()
         db.write_image(make_record("/data/q03.cub", box(250, 40, 251, 41)), force=True)  # moves in the index
+        db.write_image(make_record("/data/q12.cub", quads[3]))  # takes q03's old neighbours
         assert db.delete_image("/data/q04.cub")
+        db.update_overlaps()
+        assert db.execute_sql("SELECT count(*) FROM pairs")[0][0] > 5
     return path
 
 
 SRID = BodyConfig().srid
 
 
-def _footprints(conn: sqlite3.Connection) -> dict[int, bytes]:
-    return dict(conn.execute("SELECT id, footprint FROM images"))
+def _footprints(conn: sqlite3.Connection, table: str = "images") -> dict[int, bytes]:
+    return dict(conn.execute(f"SELECT id, {LAYERS[table]} FROM {table}"))
 
 
 def test_header_tables_and_crs(gpkg: Path) -> None:
@@ -98,40 +104,42 @@ def test_header_tables_and_crs(gpkg: Path) -> None:
     assert crs.ellipsoid.semi_minor_metre == pytest.approx(3376200.0, abs=1e-6)
     assert pyproj.CRS.from_wkt(srs[4326][1]).equals(pyproj.CRS.from_epsg(4326))
 
-    assert conn.execute(
-        "SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = 'images'"
-    ).fetchone() == (
-        "features",
-        SRID,
-    )
-    assert conn.execute("SELECT * FROM gpkg_geometry_columns").fetchall() == [
-        ("images", "footprint", "MULTIPOLYGON", SRID, 0, 0)
+    assert sorted(conn.execute("SELECT * FROM gpkg_geometry_columns").fetchall()) == [
+        ("images", "footprint", "MULTIPOLYGON", SRID, 0, 0),
+        ("pairs", "overlap", "MULTIPOLYGON", SRID, 0, 0),
     ]
-    declared = {row[1]: row[2] for row in conn.execute("PRAGMA table_info(images)")}
-    assert declared["footprint"] == "MULTIPOLYGON"
-    pk = [row[1] for row in conn.execute("PRAGMA table_info(images)") if row[5]]
-    assert pk == ["id"] and declared["id"] == "INTEGER"
-    assert conn.execute(
-        "SELECT scope FROM gpkg_extensions WHERE table_name='images' AND column_name='footprint' "
-        "AND extension_name='gpkg_rtree_index'"
-    ).fetchone() == ("write-only",)
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
-    assert {
-        f"{RTREE}_{s}" for s in ("insert", "update1", "update2", "update3", "update4", "delete")
-    } <= triggers
+    for table, column in LAYERS.items():
+        assert conn.execute(
+            "SELECT data_type, srs_id FROM gpkg_contents WHERE table_name = ?", (table,)
+        ).fetchone() == ("features", SRID)
+        declared = {row[1]: row[2] for row in conn.execute(f"PRAGMA table_info({table})")}
+        assert declared[column] == "MULTIPOLYGON"
+        pk = [row[1] for row in conn.execute(f"PRAGMA table_info({table})") if row[5]]
+        assert pk == ["id"] and declared["id"] == "INTEGER"
+        assert conn.execute(
+            "SELECT scope FROM gpkg_extensions WHERE table_name = ? AND column_name = ? "
+            "AND extension_name = 'gpkg_rtree_index'",
+            (table, column),
+        ).fetchone() == ("write-only",)
+        rtree = f"rtree_{table}_{column}"
+        assert {
+            f"{rtree}_{s}" for s in ("insert", "update1", "update2", "update3", "update4", "delete")
+        } <= triggers
 
-    # the layer extent covers every footprint
-    geoms = [shapely.from_wkb(blob[40:]) for blob in _footprints(conn).values()]
-    minx, miny, maxx, maxy = shapely.total_bounds(geoms)
-    ext = conn.execute(
-        "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name='images'"
-    ).fetchone()
-    assert ext[0] <= minx and ext[1] <= miny and ext[2] >= maxx and ext[3] >= maxy
+        # the layer extent covers every geometry
+        geoms = [shapely.from_wkb(blob[40:]) for blob in _footprints(conn, table).values()]
+        minx, miny, maxx, maxy = shapely.total_bounds(geoms)
+        ext = conn.execute(
+            "SELECT min_x, min_y, max_x, max_y FROM gpkg_contents WHERE table_name = ?", (table,)
+        ).fetchone()
+        assert ext[0] <= minx and ext[1] <= miny and ext[2] >= maxx and ext[3] >= maxy
 
 
-def test_geometry_blobs_follow_the_spec(gpkg: Path) -> None:
+@pytest.mark.parametrize("table", sorted(LAYERS))
+def test_geometry_blobs_follow_the_spec(gpkg: Path, table: str) -> None:
     conn = sqlite3.connect(gpkg)
-    for blob in _footprints(conn).values():
+    for blob in _footprints(conn, table).values():
         magic, version, flags, srs_id = struct.unpack("<2sBBi", blob[:8])
         assert (magic, version, srs_id) == (b"GP", 0, SRID)
         assert flags & 1 == 1  # little-endian header
@@ -144,10 +152,12 @@ def test_geometry_blobs_follow_the_spec(gpkg: Path) -> None:
         assert blob[40] == 1 and struct.unpack("<I", blob[41:45])[0] == 6  # LE WKB, wkbMultiPolygon
 
 
-def test_rtree_matches_footprints(gpkg: Path) -> None:
+@pytest.mark.parametrize("table", sorted(LAYERS))
+def test_rtree_matches_footprints(gpkg: Path, table: str) -> None:
     conn = sqlite3.connect(gpkg)
-    footprints = _footprints(conn)
-    rtree = {row[0]: row[1:] for row in conn.execute(f"SELECT id, minx, maxx, miny, maxy FROM {RTREE}")}
+    footprints = _footprints(conn, table)
+    rtree_table = f"rtree_{table}_{LAYERS[table]}"
+    rtree = {row[0]: row[1:] for row in conn.execute(f"SELECT id, minx, maxx, miny, maxy FROM {rtree_table}")}
     assert set(rtree) == set(footprints)
     for fid, blob in footprints.items():
         x0, y0, x1, y1 = shapely.from_wkb(blob[40:]).bounds
@@ -158,20 +168,22 @@ def test_rtree_matches_footprints(gpkg: Path) -> None:
 
 
 @pytest.mark.skipif(shutil.which("ogrinfo") is None, reason="GDAL's ogrinfo is not installed (gdal-bin)")
-def test_gdal_reads_the_layer(gpkg: Path) -> None:
+@pytest.mark.parametrize("table", sorted(LAYERS))
+def test_gdal_reads_the_layer(gpkg: Path, table: str) -> None:
     summary = subprocess.run(["ogrinfo", "-so", "-al", str(gpkg)], capture_output=True, text=True, check=True)
     out = summary.stdout + summary.stderr
     assert "using driver `GPKG' successful" in out
     assert "Warning" not in out and "ERROR" not in out
-    layer = out[out.index("Layer name: images") :]
+    layer = out[out.index(f"Layer name: {table}") :]
+    layer = layer[: layer.find("Layer name:", 1)] if "Layer name:" in layer[1:] else layer
     assert "Geometry: Multi Polygon" in layer
-    assert f"Feature Count: {len(_footprints(sqlite3.connect(gpkg)))}" in layer
+    assert f"Feature Count: {len(_footprints(sqlite3.connect(gpkg), table))}" in layer
     assert "3396190" in layer  # the Mars CRS
 
     conn = sqlite3.connect(gpkg)
-    fid, blob = next(iter(_footprints(conn).items()))
+    fid, blob = next(iter(_footprints(conn, table).items()))
     feature = subprocess.run(
-        ["ogrinfo", "-q", "-al", "-fid", str(fid), str(gpkg), "images"],
+        ["ogrinfo", "-q", "-al", "-fid", str(fid), str(gpkg), table],
         capture_output=True,
         text=True,
         check=True,
@@ -181,7 +193,7 @@ def test_gdal_reads_the_layer(gpkg: Path) -> None:
         shapely.from_wkt(wkt), shapely.from_wkb(blob[40:]), tolerance=1e-9
     )  # 15 digits
     spatial = subprocess.run(
-        ["ogrinfo", "-q", str(gpkg), "-sql", "SELECT HasSpatialIndex('images', 'footprint')"],
+        ["ogrinfo", "-q", str(gpkg), "-sql", f"SELECT HasSpatialIndex('{table}', '{LAYERS[table]}')"],
         capture_output=True,
         text=True,
         check=True,
@@ -196,3 +208,25 @@ VALIDATOR = Path("/usr/lib/python3/dist-packages/osgeo_utils/samples/validate_gp
 def test_gdal_validator_accepts_the_file(gpkg: Path) -> None:
     result = subprocess.run(["/usr/bin/python3", str(VALIDATOR), str(gpkg)], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_vectorized_encoding_equals_one_at_a_time() -> None:
+    from shapely.geometry import GeometryCollection, LineString, MultiPolygon, Polygon
+
+    from tiepoint.db.geometry import gpkg_encode, gpkg_encode_many, polygonal, polygonal_many
+
+    quads = random_quads(20, seed=1)
+    multi = [MultiPolygon([q, box(300, 0, 301, 1)]) for q in quads[:5]]
+    geoms = np.array([*quads, *multi], dtype=object)
+    assert gpkg_encode_many(geoms, SRID) == [gpkg_encode(g, SRID) for g in geoms]
+    assert gpkg_encode_many(np.array([], dtype=object), SRID) == []
+    with pytest.raises(ValueError, match="non-empty"):
+        gpkg_encode_many(np.array([Polygon()], dtype=object), SRID)
+    mixed = np.array(
+        [*quads[:3], multi[0], Polygon(), GeometryCollection([quads[4], LineString([(0, 0), (1, 1)])])],
+        dtype=object,
+    )
+    got = polygonal_many(mixed)
+    want = [polygonal(g) for g in mixed]
+    assert all(isinstance(g, MultiPolygon) for g in got)
+    assert [g.wkb for g in got] == [g.wkb for g in want]

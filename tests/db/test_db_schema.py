@@ -17,13 +17,15 @@ from sqlalchemy.exc import SAWarning
 from tiepoint.db import Base, Database, DatabaseError
 from tiepoint.db.database import MIGRATIONS_DIR
 
+GIST_INDEXES = {"ix_images_footprint", "ix_pairs_overlap"}
+
 
 def _include_for(dialect: str):
     def include(obj, name, type_, reflected, compare_to) -> bool:
         if type_ == "table":
             return name in Base.metadata.tables
-        # The GiST index exists on PostGIS only; the GeoPackage has its R-tree (tested elsewhere).
-        return not (dialect == "sqlite" and type_ == "index" and name == "ix_images_footprint")
+        # The GiST indexes exist on PostGIS only; the GeoPackage has R-trees (tested elsewhere).
+        return not (dialect == "sqlite" and type_ == "index" and name in GIST_INDEXES)
 
     return include
 

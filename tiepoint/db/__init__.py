@@ -7,22 +7,29 @@ From Python::
         db.write_image(record)                          # idempotent; force=True replaces
         db.images_intersecting(shapely.box(226, -1, 227, 0))
         db.overlapping_pairs()                          # [(path_a, path_b, intersection), ...]
+        db.update_overlaps(config=cfg.matching.pairs)   # the pairs table, for new/re-ingested images
+        db.pairs_to_match(), db.pair_counts()           # keys of pending pairs; pairs per status
+        db.pair_tasks(keys, output_for=...)             # PairTask per key, for match jobs
+        db.write_pair_records(records)                  # PairRecords into their pairs rows
+        db.get_pair(key), db.find_pair(path_a, path_b), db.pairs_of(path)   # PairRow
         db.execute_sql("SELECT name FROM images WHERE lines > :n", {"n": 1000})
 
 From SQL: tables ``images`` (geometry column ``footprint``, lon 0-360 east / planetocentric lat
 in degrees, SRID = the body's: 49902, the IAU 2015 Mars ellipsoid, planetocentric), ``cameras``,
-``keypoints``, ``jobs``, ``job_attempts``, ``dispatchers``. From QGIS: open the ``.gpkg`` file
-(layer ``images``) or add the PostGIS table.
+``keypoints``, ``pairs`` (geometry column ``overlap``: one row per overlapping image pair, with its
+area, status and match result), ``jobs``, ``job_attempts``, ``dispatchers``. From QGIS: open the
+``.gpkg`` file (layers ``images`` and ``pairs``) or add the PostGIS tables.
 """
 
 from __future__ import annotations
 
 from tiepoint.db.database import Database
-from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
+from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError, PairNotFoundError
 from tiepoint.db.models import (
     ATTEMPT_STATES,
     FAILED,
     JOB_STATES,
+    PAIR_STATES,
     QUEUED,
     RUNNING,
     SUCCEEDED,
@@ -33,12 +40,15 @@ from tiepoint.db.models import (
     Job,
     JobAttempt,
     KeypointSet,
+    PairRow,
 )
+from tiepoint.db.overlaps import OverlapUpdate
 
 __all__ = [
     "ATTEMPT_STATES",
     "FAILED",
     "JOB_STATES",
+    "PAIR_STATES",
     "QUEUED",
     "RUNNING",
     "SUCCEEDED",
@@ -52,4 +62,7 @@ __all__ = [
     "Job",
     "JobAttempt",
     "KeypointSet",
+    "OverlapUpdate",
+    "PairNotFoundError",
+    "PairRow",
 ]

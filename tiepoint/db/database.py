@@ -2,30 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from alembic import command
 from alembic.config import Config as AlembicConfig
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Connection, Row, event, select, text
+from sqlalchemy import Connection, Row, event, func, select, text
 from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
-from tiepoint.config import BodyConfig, Config, DatabaseConfig, config_section
-from tiepoint.db import queries
+from tiepoint.config import BodyConfig, Config, DatabaseConfig, PairsConfig, config_section
+from tiepoint.db import overlaps, pairs, queries
 from tiepoint.db.batches import chunks
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError
-from tiepoint.db.models import SRID_INFO_KEY, ImageRow
+from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
+from tiepoint.db.overlaps import OverlapUpdate
 from tiepoint.db.writer import write_records
-from tiepoint.records import ImageRecord
+from tiepoint.records import ImageRecord, PairRecord, PairTask, pair_key
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x7469_6570_6F69  # pg advisory lock id ("tiepoi")
+_OVERLAPS_LOCK_KEY = 0x7469_6570_6F70  # pg advisory lock id of overlap updates ("tiepop")
+OVERLAP_BATCH = 2000
+"""Images per transaction of :meth:`Database.update_overlaps` on SQLite (bounds the write lock)."""
 
 
 class Database:
@@ -169,13 +174,180 @@ class Database:
             return write_records(conn, records, self.body, force=force)
 
     def delete_image(self, path: str) -> bool:
-        """Delete an image and its camera and keypoints rows; True if it existed."""
+        """Delete an image and its camera, keypoints and pairs rows; True if it existed."""
         with self.session() as session:
             image = session.scalars(select(ImageRow).where(ImageRow.path == path)).one_or_none()
             if image is None:
                 return False
             session.delete(image)
             return True
+
+    # -- the overlap graph (pairs) ---------------------------------------------------------------
+
+    def update_overlaps(
+        self,
+        paths: Iterable[str] | None = None,
+        config: PairsConfig | None = None,
+        *,
+        force: bool = False,
+        batch: int = OVERLAP_BATCH,
+    ) -> OverlapUpdate:
+        """Bring the ``pairs`` table up to date for new and re-ingested images, incrementally.
+
+        An image's overlapping images come from the spatial index and only its own pairs are
+        computed; images whose pairs are current are not touched, so running it twice adds
+        nothing. A re-ingested image (``write_images(..., force=True)``) loses its old pairs, match
+        results included, and gets new ``pending`` ones. See :mod:`tiepoint.db.overlaps`.
+
+        Parameters
+        ----------
+        paths : iterable of str, optional
+            The images to update; default: every image whose pairs are not current. Pairs with
+            images not updated yet are added when those are.
+        config : PairsConfig, optional
+            ``matching.pairs``: overlaps below ``min_overlap_km2`` are not stored. With
+            ``max_neighbours`` k, each image keeps its k largest overlaps: a pair kept by either
+            of its images is ``pending``, one kept by neither ``skipped`` (so no image is left with
+            fewer than min(k, its overlaps), and one that is among the largest overlaps of many
+            neighbours may have more than k). Matched pairs keep their status. Default:
+            ``PairsConfig()``.
+        force : bool
+            Recompute the pairs of *paths* (all images if None) even if current, e.g. after
+            changing *config*; rows of pairs that still qualify keep their match results.
+        batch : int
+            Images per transaction on SQLite, so that other writers are not locked out for long;
+            PostgreSQL does it in one transaction.
+
+        Returns
+        -------
+        OverlapUpdate
+            ``images`` processed, pairs ``added`` and ``removed``, kept pairs whose overlap
+            ``changed`` (force, after footprints were rewritten without a re-ingest).
+
+        Raises
+        ------
+        DatabaseError
+            Naming paths that are not in the database.
+
+        Notes
+        -----
+        The ranks are refreshed for the images whose pairs change in the call. Deleting an image
+        removes its pairs (``ON DELETE CASCADE``) without re-ranking its neighbours' other pairs;
+        ``update_overlaps(neighbour_paths, config, force=True)`` does it and keeps match results.
+        Changing *config* applies to the images updated from then on; ``force=True`` (all images)
+        applies it everywhere.
+        """
+        cfg = config if config is not None else PairsConfig()
+        if batch < 1:
+            raise ValueError(f"batch must be >= 1, got {batch}")
+        with self._read() as session:
+            conn = session.connection()
+            if paths is None:
+                targets = overlaps.all_ids(conn) if force else overlaps.stale_ids(conn)
+            else:
+                targets = self._ids_of_paths(session, paths)
+        if self.dialect == "postgresql":
+            batch = max(len(targets), 1)
+        total = OverlapUpdate()
+        for k in range(0, len(targets), batch):
+            with translated("updating the overlap graph", self.url), self._write_engine.begin() as conn:
+                if self.dialect == "postgresql":
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _OVERLAPS_LOCK_KEY})
+                total += overlaps.update_batch(
+                    conn, targets[k : k + batch], self.body, cfg, force=force, later=targets[k + batch :]
+                )
+        return total
+
+    def _ids_of_paths(self, session: Session, paths: Iterable[str]) -> np.ndarray:
+        wanted = list(dict.fromkeys(paths))
+        found: dict[str, int] = {}
+        for chunk in chunks(wanted):
+            found.update(
+                session.execute(select(ImageRow.path, ImageRow.id).where(ImageRow.path.in_(chunk))).all()
+            )
+        missing = [p for p in wanted if p not in found]
+        if missing:
+            more = f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+            raise DatabaseError(f"not in the database: {', '.join(missing[:3])}{more}")
+        return np.sort(np.array(list(found.values()), dtype=np.int64))
+
+    def pairs_to_match(self, force: bool = False) -> list[str]:
+        """Keys of the pairs to match: ``pending`` ones, or with *force* every pair not ``skipped``."""
+        statuses = ("pending", *pairs.RESULT_STATES) if force else ("pending",)
+        with self._read() as session:
+            return pairs.pair_keys_with_status(session.connection(), statuses)
+
+    def matched_pair_keys(self) -> set[str]:
+        """Keys of the pairs that have a match result (``matched`` or ``no_matches``)."""
+        with self._read() as session:
+            return set(pairs.pair_keys_with_status(session.connection(), pairs.RESULT_STATES))
+
+    def pair_tasks(
+        self, keys: Sequence[str], output_for: Callable[[PairTask], str] | None = None
+    ) -> list[PairTask]:
+        """The :class:`~tiepoint.records.PairTask` of each key (see :func:`tiepoint.db.pairs.pair_tasks`).
+
+        *output_for* gives the match file of a task (``PairTask.output``, "" without it). Unknown
+        keys raise :class:`~tiepoint.db.PairNotFoundError` naming them.
+        """
+        with self._read() as session:
+            return pairs.pair_tasks(session.connection(), keys, output_for)
+
+    def write_pair_records(self, records: Sequence[PairRecord]) -> list[int | None]:
+        """Store match results in their pairs rows in one transaction (all or none); idempotent.
+
+        Returns the pair ids in order (None for a record older than its pair's overlap). A record
+        whose pair is gone raises :class:`~tiepoint.db.PairNotFoundError` naming its key; see
+        :func:`tiepoint.db.pairs.write_pair_records`.
+        """
+        with translated("writing pair results", self.url), self._write_engine.begin() as conn:
+            return pairs.write_pair_records(conn, records)
+
+    def pair_counts(self) -> dict[str, int]:
+        """Number of pairs in each status (every status of :data:`~tiepoint.db.PAIR_STATES`)."""
+        with self._read() as session:
+            counts = dict(
+                session.execute(select(PairRow.status, func.count()).group_by(PairRow.status)).all()
+            )
+        return {state: int(counts.get(state, 0)) for state in PAIR_STATES}
+
+    def get_pair(self, key: str) -> PairRow | None:
+        """The pair with this :func:`~tiepoint.records.pair_key`, its two images loaded, or None."""
+        with self._read() as session:
+            stmt = select(PairRow).where(PairRow.key == key).options(*self._pair_images())
+            return session.scalars(stmt).one_or_none()
+
+    def find_pair(self, path_a: str, path_b: str) -> PairRow | None:
+        """The pair of two image paths (either order), its two images loaded, or None."""
+        with self._read() as session:
+            ids = dict(
+                session.execute(
+                    select(ImageRow.path, ImageRow.id).where(ImageRow.path.in_([path_a, path_b]))
+                ).all()
+            )
+            if path_a == path_b or len(ids) != 2:
+                return None
+            key = pair_key(ids[path_a], ids[path_b])
+            stmt = select(PairRow).where(PairRow.key == key).options(*self._pair_images())
+            return session.scalars(stmt).one_or_none()
+
+    def pairs_of(self, path: str) -> list[PairRow]:
+        """The pairs of one image, largest overlap first, their images loaded ([] if unknown)."""
+        with self._read() as session:
+            image_id = session.scalar(select(ImageRow.id).where(ImageRow.path == path))
+            if image_id is None:
+                return []
+            stmt = (
+                select(PairRow)
+                .where((PairRow.image_a == image_id) | (PairRow.image_b == image_id))
+                .order_by(PairRow.area_km2.desc(), PairRow.key)
+                .options(*self._pair_images())
+            )
+            return list(session.scalars(stmt))
+
+    @staticmethod
+    def _pair_images() -> tuple:
+        return (selectinload(PairRow.image_row_a), selectinload(PairRow.image_row_b))
 
     # -- reads -----------------------------------------------------------------------------------
 

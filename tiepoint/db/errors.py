@@ -13,4 +13,11 @@ class DatabaseUnavailableError(DatabaseError):
     """
 
 
-__all__ = ["DatabaseError", "DatabaseUnavailableError"]
+class PairNotFoundError(DatabaseError):
+    """A pair key is not in the ``pairs`` table (an image was deleted, or the pair recomputed away).
+
+    A match result for such a pair has nothing to be written to: callers may drop it.
+    """
+
+
+__all__ = ["DatabaseError", "DatabaseUnavailableError", "PairNotFoundError"]

@@ -54,6 +54,41 @@ def polygonal(geom: BaseGeometry | None) -> MultiPolygon:
         return MultiPolygon()
 
 
+def polygonal_many(geoms: np.ndarray) -> np.ndarray:
+    """:func:`polygonal` of each geometry of an array; vectorized for Polygons and MultiPolygons."""
+    geoms = np.asarray(geoms, dtype=object)
+    out = np.empty(len(geoms), dtype=object)
+    types = shapely.get_type_id(geoms)
+    empty = shapely.is_empty(geoms)
+    single = (types == shapely.GeometryType.POLYGON) & ~empty
+    multi = (types == shapely.GeometryType.MULTIPOLYGON) & ~empty
+    if single.any():
+        out[single] = shapely.multipolygons(geoms[single], indices=np.arange(int(single.sum())))
+    out[multi] = geoms[multi]
+    rest = np.flatnonzero(~(single | multi))
+    out[rest] = [polygonal(g) for g in geoms[rest]]
+    return out
+
+
+def gpkg_encode_many(geoms: np.ndarray, srs_id: int) -> list[bytes]:
+    """:func:`gpkg_encode` of many non-empty geometries at once (vectorized WKB and envelopes)."""
+    geoms = np.asarray(geoms, dtype=object)
+    if len(geoms) == 0:
+        return []
+    if shapely.is_empty(geoms).any() or shapely.is_missing(geoms).any():
+        raise ValueError("gpkg_encode_many needs non-empty geometries")
+    wkb = shapely.to_wkb(geoms, byte_order=1, flavor="iso")
+    bounds = shapely.bounds(geoms)
+    header = np.zeros(
+        len(geoms),
+        dtype=[("magic", "S2"), ("version", "u1"), ("flags", "u1"), ("srs", "<i4"), ("env", "<f8", 4)],
+    )
+    header["magic"], header["flags"], header["srs"] = GPKG_MAGIC, 0b0000_0011, srs_id
+    header["env"] = bounds[:, [0, 2, 1, 3]]  # minx, maxx, miny, maxy
+    raw, size = header.tobytes(), header.dtype.itemsize
+    return [raw[i * size : (i + 1) * size] + w for i, w in enumerate(wkb.tolist())]
+
+
 def gpkg_encode(geom: BaseGeometry | None, srs_id: int) -> bytes | None:
     """Encode *geom* as a little-endian GeoPackage binary blob with an XY envelope.
 

@@ -11,7 +11,12 @@ own connections.
 from __future__ import annotations
 
 import sqlite3
+import struct
+from collections.abc import Sequence
 
+import numpy as np
+import shapely
+from shapely.geometry.base import BaseGeometry
 from sqlalchemy import Connection, text
 
 from tiepoint.config import BodyConfig
@@ -29,8 +34,22 @@ _WGS84_WKT = (
 )
 
 
+_XY_ENVELOPE_LE = 0b0_0011
+"""Flags (low five bits) of a non-empty little-endian blob with an [minx, maxx, miny, maxy] envelope."""
+
+
 def _envelope_part(index: int):
+    offset = 8 + 8 * index
+
     def func(blob: bytes | None) -> float | None:
+        # fast path for the blobs tiepoint (and GDAL) write; the R-tree triggers call this per row
+        if (
+            blob is not None
+            and len(blob) >= 40
+            and blob[3] & 0b1_1111 == _XY_ENVELOPE_LE
+            and blob[:2] == b"GP"
+        ):
+            return struct.unpack_from("<d", blob, offset)[0]
         env = gpkg_envelope(blob)
         return None if env is None else env[index]
 
@@ -110,15 +129,21 @@ def create_core_tables(conn: Connection, body: BodyConfig) -> None:
 
 
 def register_feature_table(
-    conn: Connection, table: str, column: str, geometry_type: str, srs_id: int, pk: str = "id"
+    conn: Connection,
+    table: str,
+    column: str,
+    geometry_type: str,
+    srs_id: int,
+    pk: str = "id",
+    description: str = "tiepoint image footprints",
 ) -> None:
     """Register *table* as a features layer and give its geometry column a spec-conformant R-tree."""
     conn.execute(
         text(
             "INSERT OR REPLACE INTO gpkg_contents (table_name, data_type, identifier, description, srs_id) "
-            "VALUES (:t, 'features', :t, 'tiepoint image footprints', :srs)"
+            "VALUES (:t, 'features', :t, :d, :srs)"
         ),
-        {"t": table, "srs": srs_id},
+        {"t": table, "d": description, "srs": srs_id},
     )
     conn.execute(
         text("INSERT OR REPLACE INTO gpkg_geometry_columns VALUES (:t, :c, :g, :srs, 0, 0)"),
@@ -159,6 +184,28 @@ def register_feature_table(
     ]
     for sql in statements:
         conn.exec_driver_sql(sql)
+
+
+def unregister_feature_table(conn: Connection, table: str, column: str) -> None:
+    """Undo :func:`register_feature_table`: drop the R-tree and the metadata rows (not the table)."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {rtree_name(table, column)}")
+    for meta in ("gpkg_extensions", "gpkg_geometry_columns", "gpkg_contents"):
+        conn.execute(text(f"DELETE FROM {meta} WHERE table_name = :t"), {"t": table})
+
+
+def grow_contents_extent(conn: Connection, table: str, geoms: Sequence[BaseGeometry]) -> None:
+    """Extend the ``gpkg_contents`` extent of *table* to cover *geoms* and touch its last_change."""
+    if len(geoms) == 0:
+        return
+    minx, miny, maxx, maxy = shapely.total_bounds(np.asarray(geoms, dtype=object))
+    if not np.isfinite([minx, miny, maxx, maxy]).all():  # all empty
+        return
+    conn.exec_driver_sql(
+        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?), "
+        "max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?), "
+        "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
+        (minx, minx, miny, miny, maxx, maxx, maxy, maxy, table),
+    )
 
 
 def update_contents_extent(conn: Connection, table: str, column: str) -> None:

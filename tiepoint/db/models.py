@@ -1,7 +1,9 @@
 """SQLAlchemy 2 models of the tiepoint database.
 
 Tables: ``images`` (the GeoPackage feature table / QGIS layer, geometry column ``footprint``),
-``cameras`` and ``keypoints`` (one each per image), ``jobs`` (one row per image submission),
+``cameras`` and ``keypoints`` (one each per image), ``pairs`` (one row per overlapping image pair,
+a second feature table / QGIS layer, geometry column ``overlap``, with the pair's match result),
+``jobs`` (one row per image submission),
 ``job_attempts`` (one row per try of a job) and ``dispatchers`` (one row per ImageAdder, with its
 heartbeat; a job's ``dispatcher_id`` names the one that owns it). All datetimes are timezone-aware UTC.
 
@@ -11,6 +13,7 @@ classes must stay in step with them.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 
 import shapely
@@ -19,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
+    Double,
     Float,
     ForeignKey,
     Index,
@@ -30,6 +34,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from tiepoint.db.types import MultiPolygonType, UTCDateTime
+from tiepoint.records import PairRecord
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
 """The states of jobs and attempts: a job goes ``queued -> running -> succeeded | failed``."""
@@ -37,6 +42,9 @@ JOB_STATES = (QUEUED, RUNNING, SUCCEEDED, FAILED)
 """Allowed ``Job.state`` values."""
 ATTEMPT_STATES = (RUNNING, SUCCEEDED, FAILED)
 """Allowed ``JobAttempt.state`` values."""
+PAIR_STATES = ("pending", "skipped", "matched", "no_matches")
+"""Allowed ``PairRow.status`` values: not matched yet; left out by ``matching.pairs.max_neighbours``;
+matched with at least one verified match; matched with none."""
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:
@@ -46,6 +54,13 @@ def _in(column: str, values: tuple[str, ...]) -> str:
 
 IMAGES_TABLE = "images"
 FOOTPRINT_COLUMN = "footprint"
+PAIRS_TABLE = "pairs"
+OVERLAP_COLUMN = "overlap"
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    """SQL ``column IN ('a', 'b')`` for a check constraint."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 class Base(DeclarativeBase):
@@ -60,6 +75,8 @@ class ImageRow(Base):
         CheckConstraint("lines > 0 AND samples > 0 AND bands > 0", name="ck_images_dimensions"),
         # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_images_footprint) instead.
         Index("ix_images_footprint", "footprint", postgresql_using="gist").ddl_if(dialect="postgresql"),
+        # covers the "pairs not current" scan (overlaps_done IS NULL OR overlaps_done <> ingested)
+        Index("ix_images_overlaps_done", "overlaps_done", "ingested"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -84,6 +101,11 @@ class ImageRow(Base):
     host: Mapped[str | None] = mapped_column(Text)
     extra: Mapped[str | None] = mapped_column(Text)
     """JSON text of :attr:`tiepoint.records.ImageRecord.extra`."""
+    overlaps_done: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The ``ingested`` time of the footprint this image's pairs were computed from; NULL: not yet.
+
+    The image's rows in ``pairs`` are current when it equals ``ingested`` (a forced re-ingest
+    changes ``ingested``); see :meth:`tiepoint.db.Database.update_overlaps`."""
 
     camera: Mapped[Camera | None] = relationship(
         back_populates="image", uselist=False, cascade="all, delete-orphan", passive_deletes=True
@@ -147,6 +169,95 @@ class KeypointSet(Base):
         if self.bbox_xmin is None:
             return None
         return (self.bbox_xmin, self.bbox_ymin, self.bbox_xmax, self.bbox_ymax)  # type: ignore[return-value]
+
+
+class PairRow(Base):
+    """Two images whose footprints overlap, the overlap, and (once matched) the match result.
+
+    ``image_a`` is the smaller image id; ``key`` is :func:`tiepoint.records.pair_key` of the two.
+    The result columns are those of :class:`tiepoint.records.PairRecord` and stay NULL while the
+    pair is ``pending`` or ``skipped``. Deleting either image deletes the pair.
+    """
+
+    __tablename__ = PAIRS_TABLE
+    __table_args__ = (
+        CheckConstraint("image_a < image_b", name="ck_pairs_order"),
+        CheckConstraint(_in("status", PAIR_STATES), name="ck_pairs_status"),
+        CheckConstraint("area_km2 >= 0", name="ck_pairs_area"),
+        # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_pairs_overlap) instead.
+        Index("ix_pairs_overlap", OVERLAP_COLUMN, postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(Text, unique=True)
+    image_a: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    image_b: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    overlap: Mapped[MultiPolygon] = mapped_column(MultiPolygonType())
+    """Intersection of the two lat/lon footprints (lon E, planetocentric lat, degrees)."""
+    area_km2: Mapped[float] = mapped_column(Double)
+    """Area of the overlap on the body's ellipsoid."""
+    status: Mapped[str] = mapped_column(Text, index=True, default="pending")
+    """One of :data:`PAIR_STATES`."""
+    computed: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the overlap was computed."""
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+    """When the row was last written (overlap, status or match result)."""
+    path: Mapped[str | None] = mapped_column(Text)
+    """The match file."""
+    method: Mapped[str | None] = mapped_column(Text)
+    n_keypoints_a: Mapped[int | None] = mapped_column(Integer)
+    n_keypoints_b: Mapped[int | None] = mapped_column(Integer)
+    n_raw: Mapped[int | None] = mapped_column(Integer)
+    n_matches: Mapped[int | None] = mapped_column(Integer)
+    inlier_ratio: Mapped[float | None] = mapped_column(Double)
+    """NULL when there were no raw matches (the record's NaN)."""
+    offset_x_m: Mapped[float | None] = mapped_column(Double)
+    """Robust body-fixed ground offset b - a of the verified matches (metres); NULL in image space."""
+    offset_y_m: Mapped[float | None] = mapped_column(Double)
+    offset_z_m: Mapped[float | None] = mapped_column(Double)
+    offset_mad_m: Mapped[float | None] = mapped_column(Double)
+    stats: Mapped[str | None] = mapped_column(Text)
+    """JSON text of :attr:`tiepoint.records.PairRecord.stats`."""
+    extra: Mapped[str | None] = mapped_column(Text)
+    """JSON text of :attr:`tiepoint.records.PairRecord.extra`."""
+    started: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    host: Mapped[str | None] = mapped_column(Text)
+
+    image_row_a: Mapped[ImageRow] = relationship(foreign_keys=[image_a], viewonly=True)
+    image_row_b: Mapped[ImageRow] = relationship(foreign_keys=[image_b], viewonly=True)
+
+    def __repr__(self) -> str:
+        return f"PairRow(key={self.key!r}, area_km2={self.area_km2!r}, status={self.status!r})"
+
+    def to_record(self) -> PairRecord | None:
+        """The stored match result as a :class:`~tiepoint.records.PairRecord`; None if not matched yet.
+
+        Needs ``image_row_a`` and ``image_row_b`` loaded (the :class:`~tiepoint.db.Database` pair
+        lookups load them).
+        """
+        if self.status not in ("matched", "no_matches"):
+            return None
+        offsets = (self.offset_x_m, self.offset_y_m, self.offset_z_m)
+        return PairRecord(
+            key=self.key,
+            image_a=self.image_row_a.path,
+            image_b=self.image_row_b.path,
+            path=self.path or "",
+            method=self.method or "",
+            n_keypoints_a=self.n_keypoints_a or 0,
+            n_keypoints_b=self.n_keypoints_b or 0,
+            n_raw=self.n_raw or 0,
+            n_matches=self.n_matches or 0,
+            inlier_ratio=float("nan") if self.inlier_ratio is None else self.inlier_ratio,
+            offset_m=None if None in offsets else offsets,  # type: ignore[arg-type]
+            offset_mad_m=self.offset_mad_m,
+            stats=json.loads(self.stats) if self.stats else {},
+            started=self.started,
+            finished=self.finished,
+            host=self.host,
+            extra=json.loads(self.extra) if self.extra else {},
+        )
 
 
 class Dispatcher(Base):

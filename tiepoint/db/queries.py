@@ -12,10 +12,22 @@ import numpy as np
 import shapely
 from shapely.geometry import MultiPolygon
 from shapely.geometry.base import BaseGeometry
-from sqlalchemy import Column, Float, Integer, LargeBinary, MetaData, Table, bindparam, func, select, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Float,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    bindparam,
+    func,
+    select,
+    text,
+)
 from sqlalchemy.orm import Session
 
-from tiepoint.db.geometry import polygonal
+from tiepoint.db.geometry import polygonal_many
 from tiepoint.db.gpkg import rtree_name
 from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, ImageRow
 
@@ -83,73 +95,155 @@ def overlapping_pairs(session: Session, among: Sequence[int] | None = None) -> l
     list of (path_a, path_b, intersection)
         ``path_a < path_b``; the intersection's polygonal part as a MultiPolygon; sorted.
     """
-    if among is not None and len(among) == 0:
+    conn = session.connection()
+    ia, ib, geoms = overlapping_ids(conn, among)
+    if len(ia) == 0:
         return []
-    if session.get_bind().dialect.name == "postgresql":
-        pairs = _pairs_postgis(session, among)
-    else:
-        pairs = _pairs_gpkg(session, among)
+    paths = _paths_of(conn, np.union1d(ia, ib))
+    pairs = [(paths[a], paths[b], g) for a, b, g in zip(ia.tolist(), ib.tolist(), geoms, strict=True)]
     ordered = [(a, b, g) if a < b else (b, a, g) for a, b, g in pairs]
     ordered.sort(key=lambda t: (t[0], t[1]))
     return ordered
 
 
-def _pairs_postgis(session: Session, among: Sequence[int] | None) -> list[Pair]:
+def _paths_of(conn: Connection, ids: np.ndarray) -> dict[int, str]:
+    paths: dict[int, str] = {}
+    for k in range(0, len(ids), _CHUNK * 10):
+        chunk = ids[k : k + _CHUNK * 10].tolist()
+        paths.update(conn.execute(select(ImageRow.id, ImageRow.path).where(ImageRow.id.in_(chunk))).all())
+    return paths
+
+
+def overlapping_ids(
+    conn: Connection, among: Sequence[int] | None = None, exclude: Sequence[int] | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Image-id pairs whose footprints overlap in area, with their intersection.
+
+    Parameters
+    ----------
+    among : sequence of image ids, optional
+        Only pairs with at least one of these images; all pairs if None.
+    exclude : sequence of image ids, optional
+        Leave out pairs with one of these images (on SQLite before any geometry is computed).
+
+    Returns
+    -------
+    id_a, id_b : ndarray of int64
+        ``id_a < id_b``, sorted by (id_a, id_b).
+    intersection : ndarray of MultiPolygon
+        The polygonal part of each intersection (lon/lat degrees, SRID not set). For a pair the
+        footprints are always intersected smaller id first, so the result does not depend on *among*.
+    """
+    empty = (np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0, dtype=object))
+    if among is not None and len(among) == 0:
+        return empty
+    excluded = np.unique(np.asarray(exclude if exclude is not None else [], dtype=np.int64))
+    if conn.dialect.name == "postgresql":
+        ia, ib, geoms = _pairs_postgis(conn, among, excluded)
+    else:
+        ia, ib, geoms = _pairs_gpkg(conn, among, excluded)
+    if len(ia) == 0:
+        return empty
+    order = np.lexsort((ib, ia))
+    return ia[order], ib[order], geoms[order]
+
+
+def _pairs_postgis(
+    conn: Connection, among: Sequence[int] | None, excluded: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     if among is None:
         where, params = "a.id < b.id", {}
     else:  # a in the set; each pair once: b outside the set, or both inside with a < b
         where = "a.id = ANY(:ids) AND a.id <> b.id AND (a.id < b.id OR NOT b.id = ANY(:ids))"
         params = {"ids": [int(i) for i in among]}
-    rows = session.execute(
+    if len(excluded):
+        where += " AND NOT a.id = ANY(:excluded) AND NOT b.id = ANY(:excluded)"
+        params["excluded"] = excluded.tolist()
+    rows = conn.execute(
         text(
-            "SELECT a.path, b.path, "
-            "ST_AsEWKB(ST_CollectionExtract(ST_Intersection(a.footprint, b.footprint), 3)) "
+            "SELECT LEAST(a.id, b.id), GREATEST(a.id, b.id), ST_AsEWKB(ST_CollectionExtract(CASE "
+            "WHEN a.id < b.id THEN ST_Intersection(a.footprint, b.footprint) "
+            "ELSE ST_Intersection(b.footprint, a.footprint) END, 3)) "
             f"FROM images a JOIN images b ON {where} AND a.footprint && b.footprint "
-            "AND ST_Relate(a.footprint, b.footprint, :pattern)"
+            # ST_Intersects (cached, prepared geometry) first: cheap for the many candidates of
+            # footprints split at 0/360, whose bounding boxes span all longitudes
+            "AND ST_Intersects(a.footprint, b.footprint) AND ST_Relate(a.footprint, b.footprint, :pattern)"
         ),
         {"pattern": OVERLAP_PATTERN, **params},
     ).all()
-    return [(a, b, polygonal(shapely.from_wkb(bytes(g)))) for a, b, g in rows]
+    ids = np.array([(a, b) for a, b, _ in rows], dtype=np.int64).reshape(-1, 2)
+    wkb = np.empty(len(rows), dtype=object)
+    wkb[:] = [bytes(g) for _, _, g in rows]
+    return ids[:, 0], ids[:, 1], polygonal_many(shapely.from_wkb(wkb))
 
 
-def _pairs_gpkg(session: Session, among: Sequence[int] | None) -> list[Pair]:
+def _pairs_gpkg(
+    conn: Connection, among: Sequence[int] | None, excluded: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     rt = rtree_name(IMAGES_TABLE, FOOTPRINT_COLUMN)
     overlap_sql = (
         f"SELECT a.id, b.id FROM {rt} a JOIN {rt} b ON {{cond}} "
         "AND b.minx <= a.maxx AND b.maxx >= a.minx AND b.miny <= a.maxy AND b.maxy >= a.miny"
     )
     if among is None:
-        found = session.execute(text(overlap_sql.format(cond="a.id < b.id"))).all()
+        found = conn.execute(text(overlap_sql.format(cond="a.id < b.id"))).all()
     else:
         found = []
         subset = sorted({int(i) for i in among})
         for k in range(0, len(subset), _CHUNK):
             chunk = ",".join(str(i) for i in subset[k : k + _CHUNK])  # ints: safe to inline
-            found += session.execute(
-                text(overlap_sql.format(cond=f"a.id IN ({chunk}) AND a.id <> b.id"))
-            ).all()
-    candidates = np.array(found, dtype=np.int64).reshape(-1, 2)
+            found += conn.execute(text(overlap_sql.format(cond=f"a.id IN ({chunk}) AND a.id <> b.id"))).all()
+    candidates = np.sort(np.array([tuple(r) for r in found], dtype=np.int64).reshape(-1, 2), axis=1)
     if among is not None:
-        candidates = np.unique(np.sort(candidates, axis=1), axis=0)
+        candidates = np.unique(candidates, axis=0)
+    if len(excluded):
+        candidates = candidates[~np.isin(candidates, excluded).any(axis=1)]
     if len(candidates) == 0:
-        return []
+        return candidates[:, 0], candidates[:, 1], np.empty(0, dtype=object)
     ids = np.unique(candidates)
-    by_id: dict[int, tuple[str, BaseGeometry]] = {}
+    by_id: dict[int, BaseGeometry] = {}
     for k in range(0, len(ids), _CHUNK * 10):
-        rows = session.execute(
-            select(ImageRow.id, ImageRow.path, ImageRow.footprint).where(
-                ImageRow.id.in_(ids[k : k + _CHUNK * 10].tolist())
-            )
+        rows = conn.execute(
+            select(ImageRow.id, ImageRow.footprint).where(ImageRow.id.in_(ids[k : k + _CHUNK * 10].tolist()))
         )
-        by_id.update((i, (p, g)) for i, p, g in rows)
-    paths = np.array([by_id[i][0] for i in ids], dtype=object)
-    geoms = np.array([by_id[i][1] for i in ids], dtype=object)
+        by_id.update(rows.all())
+    geoms = np.empty(len(ids), dtype=object)
+    geoms[:] = [by_id[i] for i in ids.tolist()]
     ia = np.searchsorted(ids, candidates[:, 0])
     ib = np.searchsorted(ids, candidates[:, 1])
+    near = parts_bbox_overlap(geoms, ia, ib)
+    ia, ib = ia[near], ib[near]
     overlap = shapely.relate_pattern(geoms[ia], geoms[ib], OVERLAP_PATTERN)
     ia, ib = ia[overlap], ib[overlap]
-    inters = shapely.intersection(geoms[ia], geoms[ib])
-    return [(paths[a], paths[b], polygonal(g)) for a, b, g in zip(ia, ib, inters, strict=True)]
+    return ids[ia], ids[ib], polygonal_many(shapely.intersection(geoms[ia], geoms[ib]))
+
+
+def parts_bbox_overlap(geoms: np.ndarray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Whether some part of ``geoms[ia]`` and some part of ``geoms[ib]`` have overlapping bounding boxes.
+
+    A footprint split at the 0/360 meridian has a bounding box as wide as the body, so the R-tree
+    pairs it with every image at its latitudes; comparing the parts' boxes (vectorized) drops those
+    candidates before any exact predicate. Boxes that only touch count as overlapping.
+    """
+    if len(ia) == 0:
+        return np.zeros(0, dtype=bool)
+    parts, owner = shapely.get_parts(geoms, return_index=True)
+    box = shapely.bounds(parts)
+    count = np.bincount(owner, minlength=len(geoms))
+    first = np.cumsum(count) - count
+    na, nb = count[ia], count[ib]
+    combos = na * nb  # part pairs to compare per candidate (1 for two single polygons)
+    cand = np.repeat(np.arange(len(ia)), combos)
+    k = np.arange(int(combos.sum())) - np.repeat(np.cumsum(combos) - combos, combos)
+    pa = first[ia][cand] + k // nb[cand]
+    pb = first[ib][cand] + k % nb[cand]
+    hit = (
+        (box[pa, 0] <= box[pb, 2])
+        & (box[pb, 0] <= box[pa, 2])
+        & (box[pa, 1] <= box[pb, 3])
+        & (box[pb, 1] <= box[pa, 3])
+    )
+    return np.bincount(cand[hit], minlength=len(ia)) > 0
 
 
 def glob_to_like(pattern: str) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import shapely
 from shapely.geometry.base import BaseGeometry
 from sqlalchemy import DateTime, LargeBinary
@@ -19,7 +20,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import GenericFunction
 from sqlalchemy.types import TypeDecorator, UserDefinedType
 
-from tiepoint.db.geometry import gpkg_decode, gpkg_encode, to_multipolygon
+from tiepoint.db.geometry import gpkg_decode, gpkg_encode, gpkg_encode_many, to_multipolygon
 
 _GPKG_DATETIME = sqlite.DATETIME(
     storage_format="%(year)04d-%(month)02d-%(day)02dT%(hour)02d:%(minute)02d:%(second)02d.%(microsecond)06dZ",
@@ -170,3 +171,15 @@ class MultiPolygonType(TypeDecorator):
         if dialect.name == "postgresql":
             return shapely.from_wkb(bytes(value))
         return gpkg_decode(value)
+
+
+def encode_multipolygons(geoms: np.ndarray, srid: int, dialect: str) -> list[bytes]:
+    """Bind values of many non-empty MultiPolygons for a :class:`MultiPolygonType` column, vectorized.
+
+    The same bytes :meth:`MultiPolygonType.process_bind_param` makes one at a time (which passes
+    bytes through): GeoPackage blobs on SQLite, EWKB with *srid* on PostgreSQL.
+    """
+    geoms = np.asarray(geoms, dtype=object)
+    if dialect == "postgresql":
+        return shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True, flavor="extended").tolist()
+    return gpkg_encode_many(geoms, srid)

@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from tiepoint.config import BodyConfig
 from tiepoint.db.batches import chunks
 from tiepoint.db.geometry import to_multipolygon, validate_lonlat
+from tiepoint.db.gpkg import grow_contents_extent
 from tiepoint.db.models import IMAGES_TABLE, Camera, ImageRow, KeypointSet
 from tiepoint.errors import DatabaseError
 from tiepoint.records import ImageRecord
@@ -166,18 +167,7 @@ def write_records(
                     stmt = stmt.on_conflict_do_nothing(index_elements=["image_id"])
                 conn.execute(stmt, chunk)
         if conn.dialect.name == "sqlite":
-            _grow_gpkg_extent(conn, [row["footprint"] for row in rows if row["path"] in written])
+            grow_contents_extent(
+                conn, IMAGES_TABLE, [row["footprint"] for row in rows if row["path"] in written]
+            )
     return [ids[rec.path] for rec in records]
-
-
-def _grow_gpkg_extent(conn: Connection, footprints: list) -> None:
-    """Extend the ``gpkg_contents`` extent of the images layer to cover *footprints*."""
-    if not footprints:
-        return
-    minx, miny, maxx, maxy = shapely.total_bounds(footprints)
-    conn.exec_driver_sql(
-        "UPDATE gpkg_contents SET min_x = min(coalesce(min_x, ?), ?), min_y = min(coalesce(min_y, ?), ?), "
-        "max_x = max(coalesce(max_x, ?), ?), max_y = max(coalesce(max_y, ?), ?), "
-        "last_change = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE table_name = ?",
-        (minx, minx, miny, miny, maxx, maxx, maxy, maxy, IMAGES_TABLE),
-    )

@@ -10,7 +10,7 @@ The boundary is sampled adaptively (see :mod:`tiepoint.footprint.boundary`), lim
 on-body part, and rings around a pole are closed over it (:mod:`tiepoint.footprint.polygon`).
 """
 
-from tiepoint.footprint.area import ellipsoid_area
+from tiepoint.footprint.area import ellipsoid_area, ellipsoid_areas
 from tiepoint.footprint.compute import Footprint, compute_footprint, footprint_xyz, latlon_footprint
 from tiepoint.footprint.cube import cube_footprint
 from tiepoint.footprint.keypoints import keypoint_ground
@@ -20,6 +20,7 @@ __all__ = [
     "compute_footprint",
     "cube_footprint",
     "ellipsoid_area",
+    "ellipsoid_areas",
     "footprint_xyz",
     "keypoint_ground",
     "latlon_footprint",
