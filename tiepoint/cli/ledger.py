@@ -27,9 +27,14 @@ def _kinds(db: Any) -> list[str]:
         return sorted(s.scalars(select(Job.kind).distinct()))
 
 
-def _label(kind: str, key: str) -> str:
-    """How a job's key is shown: the image file name for ingest jobs, the key otherwise."""
-    return Path(key).name if kind == "ingest" else key
+def _labels(db: Any, kind: str, keys: list[str]) -> dict[str, str]:
+    """How jobs' keys are shown: an image's file name (ingest), a pair's two names (match)."""
+    if kind == "ingest":
+        return {key: Path(key).name for key in keys}
+    if kind == "match":
+        paths = db.pair_paths(keys)
+        return {key: " & ".join(Path(p).name for p in paths[key]) if key in paths else key for key in keys}
+    return {key: key for key in keys}
 
 
 def status(
@@ -49,9 +54,10 @@ def status(
             return
         for k in kinds:
             latest = ledger.latest(k)
+            labels = _labels(db, k, list(latest))
             table = Table(title=f"{k}: {len(latest)} jobs", title_justify="left")
             # names whole, on one line, when the terminal allows: the folder column folds instead
-            widest = max((len(_label(k, key)) for key in latest), default=3)
+            widest = max((len(label) for label in labels.values()), default=3)
             table.add_column("job", overflow="fold", min_width=min(widest, max(console.width - 30, 10)))
             table.add_column("state")
             table.add_column("failures", justify="right")
@@ -61,7 +67,7 @@ def status(
                 counts[state] = counts.get(state, 0) + 1
                 colour = STATE_COLOURS.get(state, "yellow")
                 folder = str(Path(key).parent) if k == "ingest" else ""
-                table.add_row(_label(k, key), f"[{colour}]{state}[/{colour}]", str(failures), folder)
+                table.add_row(labels[key], f"[{colour}]{state}[/{colour}]", str(failures), folder)
             console.print(table)
             console.print(f"{k}: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no jobs"))
 
@@ -91,16 +97,25 @@ def failed(
 
 def inspect(
     path: Annotated[Path, typer.Argument(help="The image (or the first image of a pair).")],
+    other: Annotated[
+        Path | None, typer.Argument(help="The second image of a pair: inspect its match job.")
+    ] = None,
     config: ConfigOption = None,
     logs: Annotated[bool, typer.Option("--log/--no-log", help="Show each attempt's log.")] = True,
 ) -> None:
-    """Show every attempt at a job: host, times, error, traceback, log."""
+    """Show every attempt at a job (an image's ingest, or a pair's match): host, times, error, log."""
     from tiepoint.dispatch.ledger import Ledger
 
     with open_database(config) as db:
-        attempts = Ledger(db).attempts("ingest", str(path.resolve()))
+        if other is None:
+            attempts = Ledger(db).attempts("ingest", str(path.resolve()))
+            what = TiepointError("no jobs for this image", path)
+        else:
+            pair = db.find_pair(str(path.resolve()), str(other.resolve()))
+            attempts = [] if pair is None else Ledger(db).attempts("match", pair.key)
+            what = TiepointError(f"no match jobs for the pair of {path} and {other}")
     if not attempts:
-        raise fail(TiepointError("no jobs for this image", path))
+        raise fail(what)
     _print_attempts(attempts, logs)
 
 

@@ -24,7 +24,7 @@ from tiepoint.db.errors import DatabaseError
 from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
 from tiepoint.db.overlaps import OverlapUpdate
 from tiepoint.db.writer import write_records
-from tiepoint.records import ImageRecord, PairRecord, PairTask, pair_key
+from tiepoint.records import ImageRecord, PairRecord, PairTask, pair_key, split_pair_key
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x7469_6570_6F69  # pg advisory lock id ("tiepoi")
@@ -316,6 +316,24 @@ class Database:
         with self._read() as session:
             stmt = select(PairRow).where(PairRow.key == key).options(*self._pair_images())
             return session.scalars(stmt).one_or_none()
+
+    def pair_paths(self, keys: Sequence[str]) -> dict[str, tuple[str, str]]:
+        """``{key: (path_a, path_b)}`` of pair keys whose two images are in the database (whether or
+        not the pair is still in the ``pairs`` table); other keys are left out."""
+        ids: dict[str, tuple[int, int]] = {}
+        for key in keys:
+            try:
+                ids[key] = split_pair_key(key)
+            except ValueError:
+                continue
+        wanted = sorted({i for pair in ids.values() for i in pair})
+        paths: dict[int, str] = {}
+        with self._read() as session:
+            for chunk in chunks(wanted):
+                paths.update(
+                    session.execute(select(ImageRow.id, ImageRow.path).where(ImageRow.id.in_(chunk))).all()
+                )
+        return {k: (paths[a], paths[b]) for k, (a, b) in ids.items() if a in paths and b in paths}
 
     def find_pair(self, path_a: str, path_b: str) -> PairRow | None:
         """The pair of two image paths (either order), its two images loaded, or None."""

@@ -3,7 +3,7 @@
 One generic machine, :class:`~tiepoint.dispatch.runner.JobRunner`, runs the jobs of one
 :class:`~tiepoint.dispatch.kinds.JobKind` (submission, callbacks, the single database writer,
 retries, attempt history, heartbeats and take-over, the spool, ``wait``, ``close``); each stage is a
-thin subclass: :class:`ImageAdder` (ingest).
+thin subclass: :class:`ImageAdder` (ingest), :class:`PairMatcher` (pair matching).
 
 Modules: :mod:`~tiepoint.dispatch.runner` (JobRunner, the dispatcher thread),
 :mod:`~tiepoint.dispatch.kinds` (the job kinds), :mod:`~tiepoint.dispatch.adder` (ImageAdder),
@@ -18,10 +18,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["ImageAdder", "JobRunner"]
+__all__ = ["ImageAdder", "JobRunner", "PairMatcher"]
 
 if TYPE_CHECKING:
     from tiepoint.dispatch.adder import ImageAdder
+    from tiepoint.dispatch.matcher import PairMatcher
     from tiepoint.dispatch.runner import JobRunner
 
 
@@ -30,6 +31,10 @@ def __getattr__(name: str) -> Any:  # lazy: workers import tiepoint.dispatch.att
         from tiepoint.dispatch.adder import ImageAdder
 
         return ImageAdder
+    if name == "PairMatcher":
+        from tiepoint.dispatch.matcher import PairMatcher
+
+        return PairMatcher
     if name == "JobRunner":
         from tiepoint.dispatch.runner import JobRunner
 

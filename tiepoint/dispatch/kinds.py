@@ -3,8 +3,7 @@
 As dask-jobqueue's ``SLURMJob`` only names what differs from the generic ``Job``, a :class:`JobKind`
 names what a stage's jobs are: how the ledger calls them, what runs on the workers, what a worker is
 sent for a key, how results are written (by the dispatcher, in one transaction per batch) and which
-keys are done already. :data:`INGEST` is the image-ingest kind; the pair-matching and registration
-stages add theirs.
+keys are done already. :data:`INGEST` ingests an image, :data:`MATCH` matches an image pair.
 """
 
 from __future__ import annotations
@@ -14,10 +13,11 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from tiepoint.config import Config
     from tiepoint.db import Database
 
 
-def _keys_as_payloads(db: Database, keys: Sequence[str]) -> list[Any]:
+def _keys_as_payloads(db: Database, keys: Sequence[str], config: Config) -> list[Any]:
     return list(keys)
 
 
@@ -42,8 +42,10 @@ class JobKind:
         ``done(db, keys) -> set``: those of *keys* whose result the database already holds (they
         are not run again unless forced).
     payloads : callable
-        ``payloads(db, keys) -> list``: what each job is sent (default: its key). Called on the
-        dispatcher thread when jobs are submitted, retried or resumed.
+        ``payloads(db, keys, config) -> list``: what each job is sent (default: its key). Called on
+        the dispatcher thread when jobs are submitted, retried or resumed. A key that cannot be run
+        any more (its subject is gone from the database) gets an exception instead: its job then
+        fails for good with that error, without a retry.
     subject : callable
         ``subject(payload) -> str``: the file(s) a job is about, named in its error messages.
     """
@@ -53,7 +55,7 @@ class JobKind:
     run: Callable[..., Any]
     write: Callable[[Database, Sequence[Any], bool], list[Any]]
     done: Callable[[Database, Sequence[str]], set[str]]
-    payloads: Callable[[Database, Sequence[str]], list[Any]] = _keys_as_payloads
+    payloads: Callable[[Database, Sequence[str], Config], list[Any]] = _keys_as_payloads
     subject: Callable[[Any], str] = str
 
 
@@ -82,4 +84,62 @@ INGEST = JobKind(
 """Ingest one image (key: its absolute path) with :func:`tiepoint.ingest.ingest_image`."""
 
 
-__all__ = ["INGEST", "JobKind"]
+def _match_pair(task: Any, config: Any, force: bool = False) -> Any:
+    """The pair-matching job (imported lazily so the dispatcher does not load the stages)."""
+    from tiepoint.matching.job import match_pair
+
+    return match_pair(task, config, force=force)
+
+
+def _pair_tasks(db: Database, keys: Sequence[str], config: Config) -> list[Any]:
+    """The :class:`~tiepoint.records.PairTask` of each key, or the error that makes it unrunnable."""
+    from tiepoint.db import DatabaseUnavailableError
+    from tiepoint.errors import TiepointError
+    from tiepoint.matching import match_path
+
+    def output(task: Any) -> str:
+        return str(match_path(task.keypoints_a, task.keypoints_b, config.matching.match_dir))
+
+    try:
+        return db.pair_tasks(keys, output_for=output)
+    except DatabaseUnavailableError:
+        raise
+    except TiepointError:  # a pair deleted meanwhile, an image without keypoints: find which
+        out: list[Any] = []
+        for key in keys:
+            try:
+                out += db.pair_tasks([key], output_for=output)
+            except DatabaseUnavailableError:
+                raise
+            except TiepointError as exc:
+                out.append(exc)
+        return out
+
+
+def _write_pairs(db: Database, records: Sequence[Any], force: bool) -> list[Any]:
+    db.write_pair_records(records)
+    return [None] * len(records)  # the result is found by its key: no image id to record
+
+
+def _matched(db: Database, keys: Sequence[str]) -> set[str]:
+    return db.matched_pair_keys().intersection(keys)
+
+
+def _pair_subject(task: Any) -> str:
+    return f"{task.image_a} and {task.image_b}"
+
+
+MATCH = JobKind(
+    name="match",
+    label="matching",
+    run=_match_pair,
+    write=_write_pairs,
+    done=_matched,
+    payloads=_pair_tasks,
+    subject=_pair_subject,
+)
+"""Match one overlapping pair (key: :func:`tiepoint.records.pair_key`) with
+:func:`tiepoint.matching.job.match_pair`; results go to the ``pairs`` table."""
+
+
+__all__ = ["INGEST", "MATCH", "JobKind"]

@@ -282,6 +282,50 @@ class Ledger:
                 s.execute(insert(JobAttempt), chunk)
         return refs
 
+    def fail_for_good(
+        self, failures: Sequence[tuple[int, str, str]], dispatcher_id: int | None = None
+    ) -> None:
+        """Fail jobs that cannot run any more (their subject is gone): one failed attempt each with
+        ``(job id, error type, message)``, and the jobs ``failed`` whatever their ``maxfailures``."""
+        if not failures:
+            return
+        now = _now()
+        with self.db.session() as s:
+            ids = [job_id for job_id, _, _ in failures]
+            numbers: dict[int, int] = {}
+            for chunk in chunks(ids):
+                for job_id, attempts in s.execute(select(Job.id, Job.attempts).where(Job.id.in_(chunk))):
+                    numbers[job_id] = (attempts or 0) + 1
+            attempts = [
+                {
+                    "job_id": job_id,
+                    "number": numbers[job_id],
+                    "state": FAILED,
+                    "started": now,
+                    "finished": now,
+                    "host": socket.gethostname(),
+                    "error_type": etype,
+                    "error_message": message[:ERROR_MESSAGE_LIMIT],
+                }
+                for job_id, etype, message in failures
+                if job_id in numbers
+            ]
+            for chunk in chunks(attempts):
+                s.execute(insert(JobAttempt), chunk)
+            updates = [
+                {
+                    "id": job_id,
+                    "attempts": numbers[job_id],
+                    "state": FAILED,
+                    "updated": now,
+                    "dispatcher_id": dispatcher_id,
+                    "last_error": f"{etype}: {message}"[:ERROR_MESSAGE_LIMIT],
+                }
+                for job_id, etype, message in failures
+                if job_id in numbers
+            ]
+            _bulk_update(s, Job, updates)
+
     def begin_attempts(self, jobs: Sequence[JobRef], dispatcher_id: int | None = None) -> dict[int, int]:
         """Open a running attempt for each job, now owned by *dispatcher_id*; return
         ``{job id: attempt number}``."""

@@ -232,12 +232,16 @@ class JobRunner:
         Covers the newest job of every key of this kind in the ledger (all dispatchers, all sessions).
         """
         latest = self._call(self.ledger.latest, self.kind.name)
-        return {self._public_key(k): True if state == SUCCEEDED else n for k, (state, n) in latest.items()}
+        public = self._public_keys(list(latest))
+        return {
+            p: True if state == SUCCEEDED else n
+            for p, (state, n) in zip(public, latest.values(), strict=True)
+        }
 
     @property
     def failed_jobs(self) -> list[Any]:
         """Keys whose newest job exhausted ``maxfailures``."""
-        return [self._public_key(ref.key) for ref in self._call(self.ledger.newest_failed, self.kind.name)]
+        return self._public_keys([ref.key for ref in self._call(self.ledger.newest_failed, self.kind.name)])
 
     def failed_here(self) -> list[str]:
         """Keys this runner took on (or rejected) whose newest job failed for good."""
@@ -265,7 +269,7 @@ class JobRunner:
         list
             The keys queued.
         """
-        return [self._public_key(k) for k in self._call(self._rerun_failed)]
+        return self._public_keys(self._call(self._rerun_failed))
 
     def wait(self, timeout: float | None = None, progress: bool | str = False) -> bool:
         """Block until every job of this runner has finished and its outcome is recorded.
@@ -449,9 +453,10 @@ class JobRunner:
         summary = self.ledger.summary(self.kind.name, RECENT_FAILURES)
         return summary, self._key_names([f.key for f in summary.recent_failures])
 
-    def _public_key(self, key: str) -> Any:
-        """How a key is shown to users (``job_status``, ``failed_jobs``); the key itself by default."""
-        return key
+    def _public_keys(self, keys: Sequence[str]) -> list[Any]:
+        """How keys are given to users (``job_status``, ``failed_jobs``, ...); the keys themselves by
+        default (a pair matcher gives ``(path_a, path_b)``)."""
+        return list(keys)
 
     def _record_rejected(self, rejected: Sequence[tuple[str, str, str]]) -> list[str]:
         """Record keys that cannot even be submitted as failed jobs: ``(key, error type, message)``.
@@ -559,7 +564,14 @@ class JobRunner:
             self._submit_chunk(jobs[start : start + SUBMIT_CHUNK])
 
     def _submit_chunk(self, jobs: list[JobRef]) -> None:
-        payloads = self.kind.payloads(self.db, [j.key for j in jobs])
+        payloads = self.kind.payloads(self.db, [j.key for j in jobs], self.config)
+        gone = [(j, p) for j, p in zip(jobs, payloads, strict=True) if isinstance(p, BaseException)]
+        if gone:
+            self._fail_unrunnable(gone)
+            kept = [(j, p) for j, p in zip(jobs, payloads, strict=True) if not isinstance(p, BaseException)]
+            jobs, payloads = [j for j, _ in kept], [p for _, p in kept]
+            if not jobs:
+                return
         numbers = self.ledger.begin_attempts(jobs, self.dispatcher_id)
         keys = [f"tiepoint-{self.kind.name}-{j.id}-{numbers[j.id]}-{self._token}" for j in jobs]
         n = len(jobs)
@@ -581,6 +593,19 @@ class JobRunner:
                 self._futures[key] = (job.id, numbers[job.id], fut)
         for fut in futures:
             fut.add_done_callback(self._on_done)
+
+    def _fail_unrunnable(self, gone: list[tuple[JobRef, BaseException]]) -> None:
+        """Jobs whose subject is gone (their payload is the error): failed for good, never submitted."""
+        self.ledger.fail_for_good(
+            [(job.id, type(exc).__name__, str(exc)) for job, exc in gone], self.dispatcher_id
+        )
+        with self._cond:
+            for job, _ in gone:
+                self._known[job.id] = job.key
+                self._force[job.id] = job.force
+                self._finished.add(job.id)
+        for job, exc in gone:
+            logger.warning("%s job %s cannot run: %s", self.kind.name, job.key, exc)
 
     def _handle_done(self, futures: list[Any]) -> None:
         # Futures leave self._futures only after their retries are submitted, so wait() never
