@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import os
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiepoint.errors import CameraError, TiepointError
+from tiepoint.fileinfo import file_kind
 
 if TYPE_CHECKING:
     from tiepoint.camera.base import CameraModel
@@ -78,27 +78,10 @@ def check_image_size(camera: CameraModel, shape: tuple[int, int], image_path: st
     )
 
 
-def _describe(path: Path) -> str:
-    """What a path that is not a regular file is, for messages."""
-    if path.is_symlink() and not path.exists():
-        return "a broken symbolic link"
-    if path.is_dir():
-        return "a directory"
-    try:
-        mode = path.stat().st_mode
-    except OSError as err:
-        return f"unreadable ({err.strerror or err})"
-    for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"),
-                       (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device")):  # fmt: skip
-        if test(mode):
-            return name
-    return "not a regular file"
-
-
 def _from_image(path: Path, sidecar: Path) -> CameraModel:
     """The model in the image's CSMState blob; the error says what was looked for."""
     if os.path.lexists(sidecar):
-        looked = f"{sidecar.name} beside the image is {_describe(sidecar)}, not an ISD file,"
+        looked = f"{sidecar.name} beside the image is {file_kind(sidecar)}, not an ISD file,"
     else:
         looked = f"no sidecar ISD {sidecar.name} beside the image"
     if not path.exists():

@@ -243,13 +243,22 @@ class IsisCube(ImageReader):
             raise ImageError(f"no {type_} blob named {name!r} (blobs: {self.blobs})", self.path)
         if not b.path.is_file():
             raise ImageError(f"the detached {type_} blob file {b.path} does not exist", self.path)
-        with open(b.path, "rb") as f:
-            f.seek(b.offset)
-            data = f.read(b.nbytes)
-        if len(data) != b.nbytes:
+        try:
+            with open(b.path, "rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                have = max(0, min(b.nbytes, size - b.offset))
+                if have == b.nbytes:  # never seek or allocate past the end for a label that lies
+                    f.seek(b.offset)
+                    data = f.read(b.nbytes)
+                    have = len(data)
+        except OSError as exc:
+            raise ImageError(
+                f"reading {type_} blob {name!r} failed: {exc.strerror or exc}", self.path
+            ) from None
+        if have != b.nbytes:
             raise ImageError(
                 f"{type_} blob {name!r} says {b.nbytes} bytes from byte {b.offset + 1} but "
-                f"{b.path.name} has only {len(data)} there (truncated file?)",
+                f"{b.path.name} has only {have} there (truncated file?)",
                 self.path,
             )
         return data
