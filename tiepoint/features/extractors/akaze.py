@@ -4,15 +4,19 @@ OpenCV 5 moved AKAZE out of the main modules into ``opencv-contrib`` (``cv2.xfea
 plug-in uses whichever the installed build has and otherwise raises a :class:`FeatureError` saying so.
 """
 
+# ruff: noqa: N815  (parameter names are OpenCV's own, as users know them from its documentation)
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Literal
 
 import cv2
 import numpy as np
+from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from tiepoint.errors import FeatureError
 from tiepoint.features.extractors import Extractor as _Base
+from tiepoint.features.extractors import ExtractorParams
 
 
 def _akaze_factory() -> Any:
@@ -31,15 +35,29 @@ def available() -> bool:
 class Extractor(_Base):
     """Accelerated KAZE."""
 
+    class Params(ExtractorParams):
+        """``cv2.AKAZE_create`` parameters."""
+
+        descriptor_size: int = Field(0, ge=0, le=486, description="bits; 0: full size")
+        descriptor_channels: Literal[1, 2, 3] = 3
+        threshold: float = Field(0.001, gt=0)
+        nOctaves: int = Field(4, ge=1)
+        nOctaveLayers: int = Field(4, ge=1)
+        max_points: int = Field(-1, ge=-1, description="keep the strongest N; -1: keep all")
+
+        @model_validator(mode="after")
+        def _fits_the_full_descriptor(self) -> Extractor.Params:
+            full = 162 * self.descriptor_channels  # M-LDB: 162 comparisons per channel
+            if self.descriptor_size > full:
+                raise PydanticCustomError(
+                    "akaze_descriptor_size",
+                    "descriptor_size = {size}: more than the {full} bits of a full descriptor with "
+                    "descriptor_channels = {channels}",
+                    {"size": self.descriptor_size, "full": full, "channels": self.descriptor_channels},
+                )
+            return self
+
     name = "akaze"
-    default_conf: ClassVar[dict[str, Any]] = {
-        "descriptor_size": 0,  # bits; 0 = full size
-        "descriptor_channels": 3,
-        "threshold": 0.001,
-        "nOctaves": 4,
-        "nOctaveLayers": 4,
-        "max_points": -1,  # -1: keep all
-    }
     descriptor_dtype = np.uint8
 
     def __init__(self, params: dict[str, Any] | None = None) -> None:
