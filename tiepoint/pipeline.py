@@ -83,7 +83,7 @@ def ingest_image(
         product_id = _product_id(img.label)
     digest = content_hash(image_path)
     t1 = time.perf_counter()
-    camera = find_camera(image_path)
+    camera = find_camera(image_path, shape=(lines, samples))  # an ISD of another image is an error
     t2 = time.perf_counter()
     if cfg.footprint.source == "cube":
         latlon = latlon_footprint(camera, source="cube", image=image_path, config=cfg)

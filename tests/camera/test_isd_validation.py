@@ -208,3 +208,16 @@ def test_sidecar_that_is_not_a_file_says_what_it_is(tmp_path):
     os.symlink(tmp_path / "gone.json", tmp_path / "x.json")
     with pytest.raises(CameraError, match=r"x\.json beside the image is a broken symbolic link"):
         find_camera(image)
+
+
+def test_sidecar_that_is_not_a_file_beside_a_csmstate_blob_is_a_warning(tmp_path, caplog):
+    ref = cam.from_isd(DATA / "simpleFramerISD.json")
+    image = write_cube(tmp_path / "y.cub", np.zeros((15, 15), np.int16), csm_state=ref.to_state())
+    (tmp_path / "y.json").mkdir()
+    with caplog.at_level("WARNING", logger="tiepoint.camera.discovery"):
+        model = find_camera(image, shape=(15, 15))
+    assert model.source == str(image)
+    assert (
+        "y.json beside the image is a directory, not an ISD file; using the camera of its CSMState blob"
+        in (caplog.text)
+    )

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiepoint.errors import CameraError, TiepointError
 from tiepoint.fileinfo import file_kind
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tiepoint.camera.base import CameraModel
@@ -104,6 +107,8 @@ def _from_image(path: Path, sidecar: Path) -> CameraModel:
         reason = f"cannot read a CSMState blob ({err.message})"
     if not state:
         raise CameraError(f"no camera: {looked} and {reason}", path)
+    if os.path.lexists(sidecar):
+        logger.warning("%s: %s; using the camera of its CSMState blob", path, looked.rstrip(","))
     model = _from_csm_state(state, path)
     model.source = str(path)
     return model
