@@ -18,7 +18,7 @@ in degrees, SRID = the body's: 49902, the IAU 2015 Mars ellipsoid, planetocentri
 from __future__ import annotations
 
 from tiepoint.db.database import Database
-from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError
+from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError, InvalidQueryError
 from tiepoint.db.models import (
     ATTEMPT_STATES,
     JOB_STATES,
@@ -41,6 +41,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "Dispatcher",
     "ImageRow",
+    "InvalidQueryError",
     "Job",
     "JobAttempt",
     "KeypointSet",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,27 @@ from sqlalchemy.orm import Session, selectinload
 from tiepoint.config import BodyConfig, Config, DatabaseConfig
 from tiepoint.db import queries
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
-from tiepoint.db.errors import DatabaseError
+from tiepoint.db.errors import DatabaseError, InvalidQueryError
 from tiepoint.db.models import SRID_INFO_KEY, ImageRow
 from tiepoint.db.writer import write_records
 from tiepoint.records import ImageRecord
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x7469_6570_6F69  # pg advisory lock id ("tiepoi")
+
+
+def _text(value: str, what: str) -> str:
+    """A text query argument, the same on both backends: a str without NUL bytes (no path or name has
+    one; SQLite would cut the text there, PostgreSQL refuses it)."""
+    if isinstance(value, PathLike):
+        value = fspath(value)
+    if not isinstance(value, str):
+        raise InvalidQueryError(f"{what} must be a str, not {type(value).__name__}: {value!r}")
+    if "\0" in value:
+        raise InvalidQueryError(
+            f"{what} {value!r} contains a NUL byte (\\x00), which no image name or path has"
+        )
+    return value
 
 
 class Database:
@@ -169,6 +184,7 @@ class Database:
 
     def delete_image(self, path: str) -> bool:
         """Delete an image and its camera and keypoints rows; True if it existed."""
+        path = _text(path, "image path")
         with self.session() as session:
             image = session.scalars(select(ImageRow).where(ImageRow.path == path)).one_or_none()
             if image is None:
@@ -180,6 +196,7 @@ class Database:
 
     def has_image(self, path: str) -> bool:
         """True if *path* is stored."""
+        path = _text(path, "image path")
         with self._read() as session:
             return session.scalar(select(ImageRow.id).where(ImageRow.path == path)) is not None
 
@@ -190,6 +207,7 @@ class Database:
 
     def get_image(self, path: str) -> ImageRow | None:
         """The stored image with its ``camera`` and ``keypoints`` loaded, or None."""
+        path = _text(path, "image path")
         with self._read() as session:
             stmt = (
                 select(ImageRow)
@@ -224,7 +242,7 @@ class Database:
         with self._read() as session:
             among = None
             if paths is not None:
-                wanted = list(dict.fromkeys(paths))
+                wanted = [_text(p, "image path") for p in dict.fromkeys(paths)]
                 among = []
                 for k in range(0, len(wanted), 500):
                     chunk = wanted[k : k + 500]
@@ -232,7 +250,14 @@ class Database:
             return queries.overlapping_pairs(session, among)
 
     def images_by_name(self, pattern: str, ignore_case: bool = False) -> list[ImageRow]:
-        """Images whose name matches a shell pattern (``*``, ``?``), sorted by path."""
+        """Images whose name matches a shell pattern (``*``, ``?``), sorted by path.
+
+        Raises
+        ------
+        InvalidQueryError
+            The pattern is not a str or has a NUL byte (on both backends).
+        """
+        pattern = _text(pattern, "image name pattern")
         with self._read() as session:
             return queries.images_by_name(session, pattern, ignore_case=ignore_case)
 
