@@ -1,9 +1,11 @@
-"""Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) with numpy memory maps.
+"""Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) with positional reads.
 
-Pixels are read through a read-only ``numpy.memmap`` shaped ``(bands, tiles_y, tiles_x, tile_lines,
-tile_samples)``: a window touches only the tiles it needs. Rows are copied (and byte-swapped, if the
-cube is Msb) straight into the output, a ~1 MiB block of rows at a time across all the window's tiles,
-and masked/scaled while the block is in the CPU cache.
+A window is read a ~1 MiB block of rows at a time: the block's bytes of each tile it crosses (one
+``os.preadv`` per tile, or one for a run of whole tiles or whole rows) go into a scratch buffer, from
+which they are copied (and byte-swapped, if the cube is Msb) into the output and masked/scaled while
+the block is in the CPU cache. Nothing of the file is mapped into the process, so the page cache of a
+big cube never counts in a worker's resident set size (what SLURM and cgroups watch), and a file that
+shrinks after opening gives an :class:`~tiepoint.errors.ImageError`, never a SIGBUS.
 
 What :meth:`IsisCube.read` returns
     Real cubes: float32. Integer cubes with ``Base = 0`` and ``Multiplier = 1``: the stored integer
@@ -73,6 +75,8 @@ class IsisCube(ImageReader):
         A pixel type/format ISIS cube I/O does not support.
     """
 
+    _fd: int | None = None  # the data file, opened by the first read
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
         if not self.path.is_file():
@@ -100,27 +104,34 @@ class IsisCube(ImageReader):
         self.bands = lay.bands
         self.dtype = lay.ptype.dtype
         self._blobs = blob_infos(self.label, self.path)
-        self._mm: np.memmap | None = None
 
     # ------------------------------------------------------------------------------------- pixels
 
-    def _map(self) -> np.memmap:
-        if self._mm is None:
-            lay = self.layout
-            if lay.tiled:
-                shape: tuple[int, ...] = (
-                    lay.bands,
-                    lay.ntiles_y,
-                    lay.ntiles_x,
-                    lay.tile_lines,
-                    lay.tile_samples,
+    def _file(self) -> int:
+        """The data file's descriptor, opened on first use (reads are positional: threads may share it)."""
+        if self._fd is None:
+            try:
+                self._fd = os.open(self.layout.data_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+            except OSError as exc:
+                raise ImageError(f"cannot open the data file: {exc.strerror or exc}", self.path) from None
+        return self._fd
+
+    def _pread(self, fd: int, buf: np.ndarray, offset: int) -> None:
+        """Fill the C-contiguous ``buf`` with the file's bytes from ``offset`` (an ImageError if they end)."""
+        view = memoryview(buf).cast("B")
+        done = 0
+        while done < len(view):
+            try:
+                got = os.preadv(fd, [view[done:]], offset + done)
+            except OSError as exc:
+                raise ImageError(f"reading pixels failed: {exc.strerror or exc}", self.path) from None
+            if got == 0:
+                raise ImageError(
+                    f"the data file shrank after it was opened: no bytes at {offset + done} (label says "
+                    f"{self.layout.describe()})",
+                    self.path,
                 )
-            else:
-                shape = (lay.bands, lay.lines, lay.samples)
-            self._mm = np.memmap(
-                lay.data_path, dtype=lay.file_dtype, mode="r", offset=lay.offset, shape=shape
-            )
-        return self._mm
+            done += got
 
     def _read(self, window: Window, band: int, out: np.ndarray, post: Callable[[slice], None] | None) -> None:
         """Copy the stored values of a (validated) window into *out* (native byte order).
@@ -130,41 +141,55 @@ class IsisCube(ImageReader):
         """
         (l0, l1), (s0, s1) = window
         lay = self.layout
-        try:  # a memory map past the end of a file that shrank would kill the process (SIGBUS)
-            size = lay.data_path.stat().st_size
-        except OSError as exc:
-            raise ImageError(f"the data file is gone: {exc}", self.path) from None
-        if size < lay.offset + lay.nbytes:
-            raise ImageError(f"the data file shrank to {size} bytes after it was opened", self.path)
-        mm = self._map()[band - 1]
+        fd = self._file()
+        dtype = lay.file_dtype
+        item = dtype.itemsize
+        band_start = lay.offset + (band - 1) * (lay.nbytes // lay.bands)
         step = max(1, _BLOCK_BYTES // ((s1 - s0) * out.itemsize))
-        try:
-            if not lay.tiled:
-                for r in range(l0, l1, step):
-                    r1 = min(r + step, l1)
-                    rows = slice(r - l0, r1 - l0)
-                    out[rows] = mm[r:r1, s0:s1]
+        if not lay.tiled:
+            width = lay.samples
+            span = (s1 - s0) * 4 >= width  # read whole row spans (a few extra bytes) or row by row
+            for r in range(l0, l1, step):
+                r1 = min(r + step, l1)
+                rows = slice(r - l0, r1 - l0)
+                start = band_start + (r * width + s0) * item
+                if span:
+                    buf = np.empty((r1 - r) * width, dtype)
+                    self._pread(fd, buf[: (r1 - r - 1) * width + s1 - s0], start)
+                    out[rows] = buf.reshape(r1 - r, width)[:, : s1 - s0]
+                else:
+                    buf = np.empty((r1 - r, s1 - s0), dtype)
+                    for i in range(r1 - r):
+                        self._pread(fd, buf[i], start + i * width * item)
+                    out[rows] = buf
+                if post is not None:
+                    post(rows)
+            return
+        TL, TS = lay.tile_lines, lay.tile_samples
+        tile_bytes = TL * TS * item
+        cols = _segments(s0, s1, TS)
+        for ty0, ty1, a, b in _segments(l0, l1, TL):
+            for ty in range(ty0, ty1):
+                row_start = band_start + ty * lay.ntiles_x * tile_bytes
+                for ra in range(a, b, step):
+                    rb = min(ra + step, b)
+                    rows = slice(ty * TL + ra - l0, ty * TL + rb - l0)
+                    dst = out[rows]
+                    for tx0, tx1, c, d in cols:
+                        n = tx1 - tx0
+                        buf = np.empty((n, rb - ra, TS), dtype)
+                        first = row_start + tx0 * tile_bytes
+                        if rb - ra == TL:  # whole tiles: one contiguous run
+                            self._pread(fd, buf, first)
+                        else:
+                            for k in range(n):
+                                self._pread(fd, buf[k], first + k * tile_bytes + ra * TS * item)
+                        c0 = c + tx0 * TS - s0
+                        dst[:, c0 : c0 + n * (d - c)].reshape(rb - ra, n, d - c)[...] = buf[
+                            :, :, c:d
+                        ].transpose(1, 0, 2)
                     if post is not None:
                         post(rows)
-                return
-            TL, TS = lay.tile_lines, lay.tile_samples
-            cols = _segments(s0, s1, TS)
-            for ty0, ty1, a, b in _segments(l0, l1, TL):
-                for ty in range(ty0, ty1):
-                    for ra in range(a, b, step):
-                        rb = min(ra + step, b)
-                        rows = slice(ty * TL + ra - l0, ty * TL + rb - l0)
-                        dst = out[rows]
-                        for tx0, tx1, c, d in cols:
-                            c0, n = tx0 * TS + c - s0, tx1 - tx0
-                            src = mm[ty, tx0:tx1, ra:rb, c:d]  # (tiles, rows, samples)
-                            dst[:, c0 : c0 + n * (d - c)].reshape(rb - ra, n, d - c)[...] = src.transpose(
-                                1, 0, 2
-                            )
-                        if post is not None:
-                            post(rows)
-        except OSError as exc:  # e.g. the file shrank after it was opened
-            raise ImageError(f"reading pixels failed: {exc}", self.path) from None
 
     def _window(self, window: Window | None, band: int) -> tuple[Window, tuple[int, int]]:
         self._check_band(band)
@@ -325,9 +350,14 @@ class IsisCube(ImageReader):
         return arr.astype(dtype.newbyteorder("="))
 
     def close(self) -> None:
-        """Drop the memory map (arrays already returned stay valid)."""
-        self._mm = None
+        """Close the data file (arrays already returned stay valid; a later read opens it again)."""
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def __del__(self) -> None:
+        self.close()
 
     def __reduce__(self) -> tuple:
-        # pickle by path (e.g. to a Dask worker), never the memory-mapped pixels
+        # pickle by path (e.g. to a Dask worker), never the open file
         return (type(self), (str(self.path),))
