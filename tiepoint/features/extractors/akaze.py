@@ -11,8 +11,7 @@ from typing import Any, Literal
 
 import cv2
 import numpy as np
-from pydantic import Field, model_validator
-from pydantic_core import PydanticCustomError
+from pydantic import Field
 
 from tiepoint.errors import FeatureError
 from tiepoint.features.extractors import Extractor as _Base
@@ -38,24 +37,16 @@ class Extractor(_Base):
     class Params(ExtractorParams):
         """``cv2.AKAZE_create`` parameters."""
 
-        descriptor_size: int = Field(0, ge=0, le=486, description="bits; 0: full size")
-        descriptor_channels: Literal[1, 2, 3] = 3
+        descriptor_size: int = Field(
+            0, ge=0, le=486, description="bits; 0: full size (486 = 162 x 3 channels)"
+        )
+        descriptor_channels: Literal[3] = Field(
+            3, description="3 only: OpenCV's AKAZE corrupts memory with 1 or 2 (tiepoint's tests found it)"
+        )
         threshold: float = Field(0.001, gt=0)
         nOctaves: int = Field(4, ge=1)
         nOctaveLayers: int = Field(4, ge=1)
         max_points: int = Field(-1, ge=-1, description="keep the strongest N; -1: keep all")
-
-        @model_validator(mode="after")
-        def _fits_the_full_descriptor(self) -> Extractor.Params:
-            full = 162 * self.descriptor_channels  # M-LDB: 162 comparisons per channel
-            if self.descriptor_size > full:
-                raise PydanticCustomError(
-                    "akaze_descriptor_size",
-                    "descriptor_size = {size}: more than the {full} bits of a full descriptor with "
-                    "descriptor_channels = {channels}",
-                    {"size": self.descriptor_size, "full": full, "channels": self.descriptor_channels},
-                )
-            return self
 
     name = "akaze"
     descriptor_dtype = np.uint8
