@@ -10,8 +10,9 @@ import signal
 import numpy as np
 import pvl
 import pytest
+import rasterio
 
-from tiepoint.errors import ImageError
+from tiepoint.errors import ImageError, TiepointError
 from tiepoint.io import ImageNotFoundError, open_image, pvl_fast, write_cube
 
 
@@ -113,3 +114,28 @@ def test_unreadable_image(tmp_path):
     with pytest.raises(ImageError, match="cannot open the image: Permission denied") as err:
         open_image(path)
     assert err.value.path == str(path)
+
+
+@pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # rasterio's log_error hook
+def test_damaged_pds4_label_through_gdal(tmp_path):
+    """A non-UTF-8 byte in a PDS4 label makes GDAL's error message undecodable: rasterio then raises a
+    bare UnicodeDecodeError. Every single-byte damage around that spot must be a TiepointError."""
+    good = tmp_path / "good.xml"
+    with rasterio.open(good, "w", driver="PDS4", width=8, height=8, count=1, dtype="uint8") as ds:
+        ds.write(np.zeros((8, 8), np.uint8), 1)
+    raw = good.read_bytes()
+    start = raw.index(b"<disp:Display_Settings>")
+    path = tmp_path / "damaged.xml"
+    unexpected = []
+    for pos in range(start, start + 64):
+        path.write_bytes(raw[:pos] + b"\xbb" + raw[pos + 1 :])
+        try:
+            with open_image(path) as img:
+                img.read()
+        except TiepointError as err:
+            if err.path != str(path):
+                unexpected.append((pos, str(err)))
+        except Exception as err:
+            unexpected.append((pos, f"{type(err).__name__}: {err}"))
+    assert not unexpected, unexpected[:5]
