@@ -1,11 +1,14 @@
-"""Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) with positional reads.
+"""Reader of ISIS3 cubes (attached or detached label, Tile or BandSequential) over a memory map.
 
-A window is read a ~1 MiB block of rows at a time: the block's bytes of each tile it crosses (one
-``os.preadv`` per tile, or one for a run of whole tiles or whole rows) go into a scratch buffer, from
-which they are copied (and byte-swapped, if the cube is Msb) into the output and masked/scaled while
-the block is in the CPU cache. Nothing of the file is mapped into the process, so the page cache of a
-big cube never counts in a worker's resident set size (what SLURM and cgroups watch), and a file that
-shrinks after opening gives an :class:`~tiepoint.errors.ImageError`, never a SIGBUS.
+Pixels are read through a read-only memory map of the data file, viewed as an array shaped ``(bands,
+tiles_y, tiles_x, tile_lines, tile_samples)``: a window touches only the tiles it needs. Rows are copied
+(and byte-swapped, if the cube is Msb) straight into the output, a ~1 MiB block of rows at a time across
+all the window's tiles, and masked/scaled while the block is in the CPU cache.
+
+A mapped page stays in the process's resident set until it is unmapped, and SLURM and cgroups count
+that against a worker: reading a 10 GB cube through a plain map would make a 10 GB worker. So whenever
+:data:`RESIDENT_BYTES` (32 MiB) of the map have been read, its pages are released from the process
+(``madvise(MADV_DONTNEED)``); the kernel keeps them in its page cache, so nothing is read from disk again.
 
 What :meth:`IsisCube.read` returns
     Real cubes: float32. Integer cubes with ``Base = 0`` and ``Multiplier = 1``: the stored integer
@@ -16,7 +19,9 @@ What :meth:`IsisCube.read` returns
 
 from __future__ import annotations
 
+import contextlib
 import json
+import mmap
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +37,10 @@ from tiepoint.io.special_pixels import classify, invalid_mask
 from tiepoint.io.windows import Window, normalize_window
 
 _BLOCK_BYTES = 1 << 20
+_DONTNEED = getattr(mmap, "MADV_DONTNEED", None)  # Linux, macOS; elsewhere pages stay until unmapped
+RESIDENT_BYTES = 32 << 20
+"""Bytes of a cube's memory map read before its pages are released from the process (``madvise``):
+about the most of the file a reader adds to a worker's resident set."""
 _TABLE_TYPES = {"Integer": "i4", "Double": "f8", "Real": "f4", "Text": "S"}
 
 
@@ -75,7 +84,10 @@ class IsisCube(ImageReader):
         A pixel type/format ISIS cube I/O does not support.
     """
 
-    _fd: int | None = None  # the data file, opened by the first read
+    _pixels: np.ndarray | None = None  # the data file's pixels over _mmap, mapped by the first read
+    _mmap: mmap.mmap | None = None
+    _lead = 0  # bytes from the start of the mapping to the first pixel
+    _resident = 0  # bytes of the map read since its pages were last released
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
@@ -107,89 +119,100 @@ class IsisCube(ImageReader):
 
     # ------------------------------------------------------------------------------------- pixels
 
-    def _file(self) -> int:
-        """The data file's descriptor, opened on first use (reads are positional: threads may share it)."""
-        if self._fd is None:
-            try:
-                self._fd = os.open(self.layout.data_path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
-            except OSError as exc:
-                raise ImageError(f"cannot open the data file: {exc.strerror or exc}", self.path) from None
-        return self._fd
+    def _map(self) -> np.ndarray:
+        """The pixel data as an array over a read-only memory map of the data file (made on first use).
 
-    def _pread(self, fd: int, buf: np.ndarray, offset: int) -> None:
-        """Fill the C-contiguous ``buf`` with the file's bytes from ``offset`` (an ImageError if they end)."""
-        view = memoryview(buf).cast("B")
-        done = 0
-        while done < len(view):
-            try:
-                got = os.preadv(fd, [view[done:]], offset + done)
-            except OSError as exc:
-                raise ImageError(f"reading pixels failed: {exc.strerror or exc}", self.path) from None
-            if got == 0:
-                raise ImageError(
-                    f"the data file shrank after it was opened: no bytes at {offset + done} (label says "
-                    f"{self.layout.describe()})",
-                    self.path,
+        Shaped ``(bands, tiles_y, tiles_x, tile_lines, tile_samples)`` (Tile) or ``(bands, lines,
+        samples)`` (BandSequential), in the file's byte order.
+        """
+        if self._pixels is None:
+            lay = self.layout
+            if lay.tiled:
+                shape: tuple[int, ...] = (
+                    lay.bands,
+                    lay.ntiles_y,
+                    lay.ntiles_x,
+                    lay.tile_lines,
+                    lay.tile_samples,
                 )
-            done += got
+            else:
+                shape = (lay.bands, lay.lines, lay.samples)
+            start = lay.offset - lay.offset % mmap.ALLOCATIONGRANULARITY  # a mapping starts on a boundary
+            try:
+                with open(lay.data_path, "rb") as f:
+                    self._mmap = mmap.mmap(
+                        f.fileno(), lay.offset - start + lay.nbytes, access=mmap.ACCESS_READ, offset=start
+                    )
+            except (OSError, ValueError) as exc:
+                raise ImageError(f"cannot map the data file: {exc}", self.path) from None
+            self._lead = lay.offset - start
+            count = int(np.prod(shape))
+            self._pixels = np.frombuffer(self._mmap, lay.file_dtype, count, self._lead).reshape(shape)
+        return self._pixels
+
+    def _touch(self, nbytes: int) -> None:
+        """Count ``nbytes`` of the map just read; past :data:`RESIDENT_BYTES`, release the whole map.
+
+        ``madvise(MADV_DONTNEED)`` drops the pages from this process; the kernel keeps them in its page
+        cache (a later read maps them again without disk I/O), but they no longer count in the process's
+        resident set, which SLURM and cgroups hold a worker to. Releasing in batches rather than after
+        every read keeps small repeated reads (chips, overlapping tiles) as fast as a plain memory map.
+        """
+        self._resident += nbytes
+        if self._resident >= RESIDENT_BYTES and self._mmap is not None:
+            self._resident = 0
+            if _DONTNEED is not None:
+                self._mmap.madvise(_DONTNEED)
 
     def _read(self, window: Window, band: int, out: np.ndarray, post: Callable[[slice], None] | None) -> None:
         """Copy the stored values of a (validated) window into *out* (native byte order).
 
         *post* is called with each block of output rows (about 1 MiB) right after it is filled, so
-        masking and scaling run while the block is still in the CPU cache.
+        masking and scaling run while the block is still in the CPU cache. The map's pages are released
+        whenever :data:`RESIDENT_BYTES` have been read (:meth:`_touch`).
         """
         (l0, l1), (s0, s1) = window
         lay = self.layout
-        fd = self._file()
-        dtype = lay.file_dtype
-        item = dtype.itemsize
-        band_start = lay.offset + (band - 1) * (lay.nbytes // lay.bands)
+        try:  # a memory map past the end of a file that shrank would kill the process (SIGBUS)
+            size = lay.data_path.stat().st_size
+        except OSError as exc:
+            raise ImageError(f"the data file is gone: {exc}", self.path) from None
+        if size < lay.offset + lay.nbytes:
+            raise ImageError(f"the data file shrank to {size} bytes after it was opened", self.path)
+        mm = self._map()[band - 1]
+        item = lay.file_dtype.itemsize
         step = max(1, _BLOCK_BYTES // ((s1 - s0) * out.itemsize))
-        if not lay.tiled:
-            width = lay.samples
-            span = (s1 - s0) * 4 >= width  # read whole row spans (a few extra bytes) or row by row
-            for r in range(l0, l1, step):
-                r1 = min(r + step, l1)
-                rows = slice(r - l0, r1 - l0)
-                start = band_start + (r * width + s0) * item
-                if span:
-                    buf = np.empty((r1 - r) * width, dtype)
-                    self._pread(fd, buf[: (r1 - r - 1) * width + s1 - s0], start)
-                    out[rows] = buf.reshape(r1 - r, width)[:, : s1 - s0]
-                else:
-                    buf = np.empty((r1 - r, s1 - s0), dtype)
-                    for i in range(r1 - r):
-                        self._pread(fd, buf[i], start + i * width * item)
-                    out[rows] = buf
-                if post is not None:
-                    post(rows)
-            return
-        TL, TS = lay.tile_lines, lay.tile_samples
-        tile_bytes = TL * TS * item
-        cols = _segments(s0, s1, TS)
-        for ty0, ty1, a, b in _segments(l0, l1, TL):
-            for ty in range(ty0, ty1):
-                row_start = band_start + ty * lay.ntiles_x * tile_bytes
-                for ra in range(a, b, step):
-                    rb = min(ra + step, b)
-                    rows = slice(ty * TL + ra - l0, ty * TL + rb - l0)
-                    dst = out[rows]
-                    for tx0, tx1, c, d in cols:
-                        n = tx1 - tx0
-                        buf = np.empty((n, rb - ra, TS), dtype)
-                        first = row_start + tx0 * tile_bytes
-                        if rb - ra == TL:  # whole tiles: one contiguous run
-                            self._pread(fd, buf, first)
-                        else:
-                            for k in range(n):
-                                self._pread(fd, buf[k], first + k * tile_bytes + ra * TS * item)
-                        c0 = c + tx0 * TS - s0
-                        dst[:, c0 : c0 + n * (d - c)].reshape(rb - ra, n, d - c)[...] = buf[
-                            :, :, c:d
-                        ].transpose(1, 0, 2)
+        try:
+            if not lay.tiled:
+                row_bytes = lay.samples * item
+                for r in range(l0, l1, step):
+                    r1 = min(r + step, l1)
+                    rows = slice(r - l0, r1 - l0)
+                    out[rows] = mm[r:r1, s0:s1]
+                    self._touch((r1 - r) * row_bytes)
                     if post is not None:
                         post(rows)
+                return
+            TL, TS = lay.tile_lines, lay.tile_samples
+            cols = _segments(s0, s1, TS)
+            tx_first, tx_stop = cols[0][0], cols[-1][1]
+            for ty0, ty1, a, b in _segments(l0, l1, TL):
+                for ty in range(ty0, ty1):
+                    for ra in range(a, b, step):
+                        rb = min(ra + step, b)
+                        rows = slice(ty * TL + ra - l0, ty * TL + rb - l0)
+                        dst = out[rows]
+                        for tx0, tx1, c, d in cols:
+                            c0, n = tx0 * TS + c - s0, tx1 - tx0
+                            src = mm[ty, tx0:tx1, ra:rb, c:d]  # (tiles, rows, samples)
+                            dst[:, c0 : c0 + n * (d - c)].reshape(rb - ra, n, d - c)[...] = src.transpose(
+                                1, 0, 2
+                            )
+                        self._touch((tx_stop - tx_first) * (rb - ra) * TS * item)
+                        if post is not None:
+                            post(rows)
+        except OSError as exc:  # e.g. the file shrank after it was opened
+            raise ImageError(f"reading pixels failed: {exc}", self.path) from None
 
     def _window(self, window: Window | None, band: int) -> tuple[Window, tuple[int, int]]:
         self._check_band(band)
@@ -350,14 +373,13 @@ class IsisCube(ImageReader):
         return arr.astype(dtype.newbyteorder("="))
 
     def close(self) -> None:
-        """Close the data file (arrays already returned stay valid; a later read opens it again)."""
-        fd, self._fd = self._fd, None
-        if fd is not None:
-            os.close(fd)
-
-    def __del__(self) -> None:
-        self.close()
+        """Drop the memory map (arrays already returned stay valid; a later read maps the file again)."""
+        self._pixels = None
+        mm, self._mmap = self._mmap, None
+        if mm is not None:
+            with contextlib.suppress(BufferError):  # a read in another thread holds a view: unmapped after it
+                mm.close()
 
     def __reduce__(self) -> tuple:
-        # pickle by path (e.g. to a Dask worker), never the open file
+        # pickle by path (e.g. to a Dask worker), never the memory-mapped pixels
         return (type(self), (str(self.path),))
