@@ -9,6 +9,8 @@ A mapped page stays in the process's resident set until it is unmapped, and SLUR
 that against a worker: reading a 10 GB cube through a plain map would make a 10 GB worker. So whenever
 :data:`RESIDENT_BYTES` (32 MiB) of the map have been read, its pages are released from the process
 (``madvise(MADV_DONTNEED)``); the kernel keeps them in its page cache, so nothing is read from disk again.
+``bench/bench_features.py``'s RSS run (tiled SIFT of a 5000 x 50000 SignedWord cube, 477 MiB): peak RSS
+1754 MiB with the map kept, 1301 MiB with the release (private memory 1228 MiB in both).
 
 What :meth:`IsisCube.read` returns
     Real cubes: float32. Integer cubes with ``Base = 0`` and ``Multiplier = 1``: the stored integer
