@@ -72,7 +72,7 @@ class _TimedDetector:
 
 class _AnonPeak:
     """Samples /proc/self/status RssAnon (private memory, not the cube's file pages mapped by the
-    memmap reader, which the kernel can drop at any time) every 20 ms in a thread; ``peak`` in MiB."""
+    reader) every 20 ms in a thread; ``peak`` in MiB."""
 
     def __init__(self) -> None:
         self.peak = 0.0
@@ -199,8 +199,9 @@ def main() -> None:
         )
     print(
         "\nMP/s, kp/s of tiled-2p: aggregate of both processes (OpenCV one thread each). RSS: peak resident\n"
-        "set (ru_maxrss, includes the cube's file pages mapped by the memmap reader); anon: peak private\n"
-        "memory. non-cv: share of extraction time outside OpenCV's detectAndCompute."
+        "set (ru_maxrss: shared libraries, and at most RESIDENT_BYTES = 32 MiB of the cube's mapped pages,\n"
+        "which the reader then releases); anon: peak private memory. non-cv: share of extraction time\n"
+        "outside OpenCV's detectAndCompute."
     )
 
 

@@ -13,7 +13,16 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar, get_args
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from tiepoint.errors import ConfigError
 
@@ -188,7 +197,9 @@ class FeaturesConfig(_Section):
     """Interest-point extraction settings."""
 
     extractor: ExtractorName = Field("sift", description="sift | orb | akaze")
-    params: dict[str, Any] = Field(default_factory=dict, description="extractor parameters")
+    params: dict[str, Any] = Field(
+        default_factory=dict, description="extractor parameters (OpenCV's names; checked by the extractor)"
+    )
     stretch_percentiles: tuple[float, float] = Field(
         (0.5, 99.5), description="percentile stretch to 8 bits before extraction"
     )
@@ -196,6 +207,21 @@ class FeaturesConfig(_Section):
     tile_size: int = Field(1024, ge=64, description="tile side (px) when tiling")
     tile_overlap: int = Field(64, ge=0, description="overlap (px) between tiles")
     edge_margin: int = Field(8, ge=0, description="no keypoint within this many px of no-data")
+
+    @field_validator("params")
+    @classmethod
+    def _check_params(cls, params: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        """Each key known to the extractor, of its type and in its range (the plug-in's ``Params``)."""
+        extractor = info.data.get("extractor")
+        if params and extractor is not None:
+            from tiepoint.errors import FeatureError
+            from tiepoint.features.extractors import check_params  # lazy: imports OpenCV
+
+            try:
+                check_params(extractor, params)
+            except FeatureError as exc:
+                raise PydanticCustomError("extractor_params", "{message}", {"message": exc.message}) from None
+        return params
 
 
 class FootprintConfig(_Section):

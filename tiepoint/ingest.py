@@ -90,7 +90,7 @@ def ingest_image(
         serial = serial_number(image_path)
         digest = content_hash(image_path)
     with timed(timings, "camera"):
-        camera = find_camera(image_path)
+        camera = find_camera(image_path, shape=(lines, samples))  # an ISD of another image is an error
     with timed(timings, "footprint"):
         if cfg.footprint.source == "cube":
             latlon = latlon_footprint(camera, source="cube", image=image_path, config=cfg)

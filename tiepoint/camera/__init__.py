@@ -8,6 +8,11 @@ ground coordinates are body-fixed metres.
 >>> xyz = cam.image_to_ground(lines, samples)           # doctest: +SKIP
 >>> lines, samples = cam.ground_to_image(xyz)           # doctest: +SKIP
 >>> lat, lon = latlon(xyz, cam.semimajor, cam.semiminor)  # doctest: +SKIP
+>>> cam = find_camera("image.cub", shape=(lines, samples))  # doctest: +SKIP
+
+``find_camera(image, shape=None)`` finds an image's camera (sidecar ISD, then CSMState blob) and, given
+the image's size, checks that the camera describes it (:func:`check_image_size`). Every bad ISD raises
+:class:`CameraError` naming the file and the key (``invalid ISD: focal_length_model.focal_length is NaN``).
 """
 
 from __future__ import annotations
@@ -27,9 +32,9 @@ from tiepoint.camera.coords import (
     xyz_to_latlon_height,
     xyz_to_planetographic,
 )
-from tiepoint.camera.discovery import find_camera
+from tiepoint.camera.discovery import check_image_size, find_camera
 from tiepoint.camera.frame import FrameModel
-from tiepoint.camera.isd import get, load_isd
+from tiepoint.camera.isd import get_str, load_isd
 from tiepoint.camera.linescan import LineScanModel
 from tiepoint.camera.usgscsm_state import from_usgscsm_state
 from tiepoint.errors import CameraError
@@ -40,6 +45,7 @@ __all__ = [
     "FrameModel",
     "LineScanModel",
     "centric_to_graphic",
+    "check_image_size",
     "find_camera",
     "from_isd",
     "from_state",
@@ -77,7 +83,7 @@ def from_isd(path_or_dict: str | os.PathLike[str] | dict[str, Any]) -> CameraMod
         the model or its distortion is not supported (``not supported: <name>``).
     """
     isd, source = load_isd(path_or_dict)
-    name = get(isd, "name_model", source)
+    name = get_str(isd, "name_model", source)
     models = _models()
     if name not in models:
         raise CameraError(f"not supported: {name} (name_model; supported: {', '.join(models)})", source)
@@ -85,7 +91,7 @@ def from_isd(path_or_dict: str | os.PathLike[str] | dict[str, Any]) -> CameraMod
         model = models[name].from_isd(isd, source)
     except CameraError:
         raise
-    except (ValueError, TypeError, KeyError, IndexError, ZeroDivisionError) as err:
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as err:
         raise CameraError(f"malformed ISD for {name}: {type(err).__name__}: {err}", source) from None
     model.source = source
     return model
@@ -100,6 +106,11 @@ def from_state(state: str | dict[str, Any]) -> CameraModel:
     except (json.JSONDecodeError, TypeError, KeyError) as err:
         raise CameraError(f"not a tiepoint camera state: {err}") from None
     models = _models()
-    if name not in models:
+    if not isinstance(name, str) or name not in models:
         raise CameraError(f"not supported: {name} (camera state model_name)")
-    return models[name](inner)
+    try:
+        return models[name](inner)
+    except CameraError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as err:
+        raise CameraError(f"malformed {name} camera state: {type(err).__name__}: {err}") from None

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tiepoint.errors import CameraError, TiepointError
+from tiepoint.fileinfo import file_kind
+
+logger = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from tiepoint.camera.base import CameraModel
@@ -18,25 +22,73 @@ def sidecar_path(image_path: str | os.PathLike[str]) -> Path:
     return path.with_name(path.stem + ".json")
 
 
-def find_camera(image_path: str | os.PathLike[str]) -> CameraModel:
+def find_camera(image_path: str | os.PathLike[str], shape: tuple[int, int] | None = None) -> CameraModel:
     """The camera model of an image.
 
     Looks for a sidecar ISD ``<image-stem>.json`` beside the image, then for a ``CSMState`` blob in
     the image (ISIS cubes, read with :func:`tiepoint.io.open_image`).
 
+    Parameters
+    ----------
+    image_path : path
+        The image.
+    shape : (int, int), optional
+        The image's ``(lines, samples)``; when given, the camera must describe an image of that size
+        (see :func:`check_image_size`). Ingest passes it: an ISD of another image is then an error.
+
     Raises
     ------
     CameraError
-        Naming the image and what was looked for, when neither exists; or the ISD/state problem.
+        Naming the image and what was looked for, when neither exists (and what the sidecar path is,
+        when it is not a file); the ISD/state problem; or a camera of another image size.
     """
     from tiepoint.camera import from_isd
 
     path = Path(image_path)
     sidecar = sidecar_path(path)
-    if sidecar.is_file():
-        return from_isd(sidecar)
+    model = from_isd(sidecar) if sidecar.is_file() else _from_image(path, sidecar)
+    if shape is not None:
+        check_image_size(model, shape, path)
+    return model
+
+
+def check_image_size(camera: CameraModel, shape: tuple[int, int], image_path: str | os.PathLike[str]) -> None:
+    """Raise unless ``camera`` describes an image of ``shape = (lines, samples)``.
+
+    An ISD made for another image (a crop, a different product, a hand-edited size) otherwise gives a
+    footprint of the ISD's extent while the keypoints are of the image: both silently wrong.
+
+    Raises
+    ------
+    CameraError
+        Naming the image, the camera's source (ISD file or CSMState blob) and both sizes.
+    """
+    lines, samples = (int(v) for v in shape)
+    if (camera.image_lines, camera.image_samples) == (lines, samples):
+        return
+    path = Path(image_path)
+    source = camera.source
+    if source is None:
+        what = "the camera"
+    elif Path(source) == path:
+        what = "the camera in its CSMState blob"
+    else:
+        what = f"the ISD {source}"
+    raise CameraError(
+        f"{what} describes an image of {camera.image_lines} lines x {camera.image_samples} samples, "
+        f"but the image is {lines} lines x {samples} samples: the camera does not belong to this image",
+        path,
+    )
+
+
+def _from_image(path: Path, sidecar: Path) -> CameraModel:
+    """The model in the image's CSMState blob; the error says what was looked for."""
+    if os.path.lexists(sidecar):
+        looked = f"{sidecar.name} beside the image is {file_kind(sidecar)}, not an ISD file,"
+    else:
+        looked = f"no sidecar ISD {sidecar.name} beside the image"
     if not path.exists():
-        raise CameraError(f"image not found (and no sidecar ISD {sidecar.name})", path)
+        raise CameraError(f"image not found (and {looked.rstrip(',')})", path)
     state = None
     reason = "no CSMState blob"
     try:
@@ -54,7 +106,9 @@ def find_camera(image_path: str | os.PathLike[str]) -> CameraModel:
     except TiepointError as err:
         reason = f"cannot read a CSMState blob ({err.message})"
     if not state:
-        raise CameraError(f"no camera: no sidecar ISD {sidecar.name} beside the image and {reason}", path)
+        raise CameraError(f"no camera: {looked} and {reason}", path)
+    if os.path.lexists(sidecar):
+        logger.warning("%s: %s; using the camera of its CSMState blob", path, looked.rstrip(","))
     model = _from_csm_state(state, path)
     model.source = str(path)
     return model

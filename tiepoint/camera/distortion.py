@@ -7,6 +7,7 @@ any other model named in an ISD raises :class:`~tiepoint.errors.CameraError` ``n
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,7 +32,9 @@ class Distortion:
         if not isinstance(od, dict) or not od:
             raise CameraError("ISD is missing key 'optical_distortion'", source)
         name = next(iter(od))
-        body = od[name] if isinstance(od[name], dict) else {}
+        body = od[name]
+        if not isinstance(body, dict):
+            raise CameraError(f"ISD key 'optical_distortion.{name}' is not an object: {body!r}", source)
         try:
             if name == "radial":
                 coeffs = [float(c) for c in body.get("coefficients", [0.0, 0.0, 0.0])]
@@ -50,8 +53,10 @@ class Distortion:
             raise CameraError(
                 f"ISD is missing key 'optical_distortion.{name}.{err.args[0]}'", source
             ) from None
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, OverflowError) as err:
             raise CameraError(f"malformed optical_distortion.{name}: {err}", source) from None
+        if not all(math.isfinite(c) for c in coeffs):
+            raise CameraError(f"invalid ISD: optical_distortion.{name} has non-finite coefficients", source)
         return cls(name, tuple(coeffs))
 
     # ------------------------------------------------------------------ remove (distorted -> undistorted)

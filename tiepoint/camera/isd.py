@@ -8,6 +8,7 @@ at time ``t`` is ``constant * slerp(q_i, q_i+1)`` and states are rotated with th
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,30 +25,67 @@ _LENGTH_UNITS = {"km": 1000.0, "kilometers": 1000.0, "m": 1.0, "meters": 1.0, "m
 
 
 def load_isd(path_or_dict: str | os.PathLike[str] | dict[str, Any]) -> tuple[dict[str, Any], str | None]:
-    """Return ``(isd, source)``: the parsed ISD and the file it came from (None for a dict)."""
+    """Return ``(isd, source)``: the parsed ISD and the file it came from (None for a dict).
+
+    Raises
+    ------
+    CameraError
+        Naming the file: it is missing, not a regular file, unreadable, not UTF-8 JSON text, nested
+        too deeply to parse, or not a JSON object.
+    """
     if isinstance(path_or_dict, dict):
         return path_or_dict, None
     path = Path(path_or_dict)
     try:
-        text = path.read_text()
+        data = path.read_bytes()
     except FileNotFoundError:
         raise CameraError("ISD file not found", path) from None
+    except IsADirectoryError:
+        raise CameraError("the ISD path is a directory, not an ISD file", path) from None
     except OSError as err:
-        raise CameraError(f"cannot read ISD: {err.strerror}", path) from None
+        raise CameraError(f"cannot read ISD: {err.strerror or err}", path) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CameraError(
+            f"ISD is not JSON text: byte 0x{data[err.start]:02x} at offset {err.start} is not UTF-8 "
+            "(a binary file?)",
+            path,
+        ) from None
     try:
         isd = json.loads(text)
     except json.JSONDecodeError as err:
         raise CameraError(f"ISD is not valid JSON: {err}", path) from None
+    except RecursionError:
+        raise CameraError("ISD JSON nests arrays/objects too deeply to be an ISD", path) from None
     if not isinstance(isd, dict):
-        raise CameraError("ISD is not a JSON object", path)
+        raise CameraError(f"ISD is not a JSON object (the file holds a JSON {_json_type(isd)})", path)
     return isd, str(path)
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a decoded value's type, for messages."""
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int | float):
+        return "number"
+    names = {dict: "object", list: "array", str: "string", type(None): "null"}
+    return names.get(type(value), type(value).__name__)
+
+
+def _non_finite(value: float) -> str:
+    return "NaN" if math.isnan(value) else ("inf" if value > 0 else "-inf")
 
 
 def get(isd: dict[str, Any], key: str, source: str | None, default: Any = _MISSING) -> Any:
     """Value at dotted ``key``; CameraError naming the key when it is missing (and no default)."""
     node: Any = isd
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
+    parts = key.split(".")
+    for depth, part in enumerate(parts):
+        if not isinstance(node, dict):
+            parent = ".".join(parts[:depth])
+            raise CameraError(f"ISD key '{parent}' is a JSON {_json_type(node)}, not an object", source)
+        if part not in node:
             if default is _MISSING:
                 raise CameraError(f"ISD is missing key '{key}'", source)
             return default
@@ -55,29 +93,51 @@ def get(isd: dict[str, Any], key: str, source: str | None, default: Any = _MISSI
     return node
 
 
+def get_str(isd: dict[str, Any], key: str, source: str | None, default: Any = _MISSING) -> str:
+    """A string at ``key``."""
+    value = get(isd, key, source, default)
+    if not isinstance(value, str):
+        raise CameraError(f"ISD key '{key}' is a JSON {_json_type(value)}, not a string: {value!r}", source)
+    return value
+
+
 def get_float(isd: dict[str, Any], key: str, source: str | None, default: Any = _MISSING) -> float:
-    """A number at ``key``."""
+    """A finite number at ``key`` (NaN, infinities and booleans are refused, naming the key)."""
     value = get(isd, key, source, default)
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        if isinstance(value, bool | str):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         raise CameraError(f"ISD key '{key}' is not a number: {value!r}", source) from None
+    if not math.isfinite(number):
+        raise CameraError(f"invalid ISD: {key} is {_non_finite(number)}", source)
+    return number
+
+
+def get_count(isd: dict[str, Any], key: str, source: str | None) -> int:
+    """A positive whole number at ``key`` (an image size): finite, integral, >= 1."""
+    number = get_float(isd, key, source)
+    if number < 1 or number != int(number):
+        raise CameraError(f"invalid ISD: {key} must be a positive whole number, got {number:g}", source)
+    return int(number)
 
 
 def get_array(
     isd: dict[str, Any], key: str, source: str | None, shape: tuple[int | None, ...], default: Any = _MISSING
 ) -> np.ndarray:
-    """A float array at ``key`` with the given shape (None = any length)."""
+    """A finite float array at ``key`` with the given shape (None = any length)."""
     value = get(isd, key, source, default)
     try:
         arr = np.asarray(value, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise CameraError(f"ISD key '{key}' is not a numeric array", source) from None
     if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape, strict=True)):
         want = "x".join("N" if s is None else str(s) for s in shape)
         raise CameraError(f"ISD key '{key}' has shape {arr.shape}, expected {want}", source)
     if arr.size and not np.all(np.isfinite(arr)):
-        raise CameraError(f"ISD key '{key}' has non-finite values", source)
+        bad = arr[~np.isfinite(arr)][0]
+        raise CameraError(f"invalid ISD: {key} has non-finite values ({_non_finite(bad)})", source)
     return arr
 
 
@@ -90,7 +150,7 @@ def radii_m(isd: dict[str, Any], source: str | None) -> tuple[float, float]:
         raise CameraError(f"ISD key 'radii.unit' has unknown unit {unit!r}", source)
     scale = _LENGTH_UNITS[unit]
     if a <= 0 or b <= 0:
-        raise CameraError("ISD radii must be positive", source)
+        raise CameraError(f"invalid ISD: radii must be positive, got {a:g} and {b:g}", source)
     return a * scale, b * scale
 
 

@@ -19,7 +19,7 @@ from tiepoint.camera import rotation as rot
 from tiepoint.camera.base import CameraModel, arrays_from_lists, as_xyz
 from tiepoint.camera.distortion import Distortion
 from tiepoint.camera.interpolation import UniformLagrange
-from tiepoint.camera.isd import Orientations, States, get, get_array, get_float, radii_m
+from tiepoint.camera.isd import Orientations, States, get, get_array, get_count, get_float, radii_m
 from tiepoint.errors import CameraError
 
 MODEL_NAME = "USGS_ASTRO_LINE_SCANNER_SENSOR_MODEL"
@@ -31,13 +31,9 @@ def common_sensor_state(isd: dict[str, Any], source: str | None) -> dict[str, An
     """Image size, detector/focal-plane mapping, distortion and ellipsoid shared by both models."""
     a, b = radii_m(isd, source)
     distortion = Distortion.from_isd(isd, source)
-    lines = get(isd, "image_lines", source)
-    samples = get(isd, "image_samples", source)
-    if not isinstance(lines, int | float) or not isinstance(samples, int | float) or lines < 1 or samples < 1:
-        raise CameraError(f"ISD image size must be positive integers, got {lines!r} x {samples!r}", source)
     state = {
-        "image_lines": int(lines),
-        "image_samples": int(samples),
+        "image_lines": get_count(isd, "image_lines", source),
+        "image_samples": get_count(isd, "image_samples", source),
         "semimajor": a,
         "semiminor": b,
         "sensor_name": str(get(isd, "name_sensor", source, "")),
@@ -58,8 +54,13 @@ def common_sensor_state(isd: dict[str, Any], source: str | None) -> dict[str, An
     il, isamp = state["itrans_line"], state["itrans_sample"]
     if il[1] * isamp[2] - il[2] * isamp[1] == 0:
         raise CameraError("ISD focal2pixel_lines/focal2pixel_samples are singular", source)
-    if state["focal_length"] == 0 or state["line_summing"] <= 0 or state["sample_summing"] <= 0:
-        raise CameraError("ISD focal length and detector summing must be non-zero", source)
+    for key, name in (
+        ("focal_length", "focal_length_model.focal_length"),
+        ("line_summing", "detector_line_summing"),
+        ("sample_summing", "detector_sample_summing"),
+    ):
+        if state[key] <= 0:
+            raise CameraError(f"invalid ISD: {name} must be positive, got {state[key]:g}", source)
     return state
 
 

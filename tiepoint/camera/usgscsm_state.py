@@ -70,7 +70,35 @@ def _xyzw_to_wxyz(q: np.ndarray) -> np.ndarray:
 
 
 def from_usgscsm_state(state: dict[str, Any], source: str | None = None) -> CameraModel:
-    """A tiepoint model equivalent to a USGSCSM line-scan or frame model state."""
+    """A tiepoint model equivalent to a USGSCSM line-scan or frame model state.
+
+    Raises
+    ------
+    CameraError
+        Naming ``source`` and the key: a missing, malformed or non-finite value, or an unsupported model.
+    """
+    if not isinstance(state, dict):
+        raise CameraError("USGSCSM state is not a JSON object", source)
+    try:
+        return _from_state(state, source)
+    except CameraError:
+        raise
+    except (ValueError, TypeError, KeyError, IndexError, ArithmeticError) as err:
+        raise CameraError(f"malformed USGSCSM state: {type(err).__name__}: {err}", source) from None
+
+
+def _check_values(out: dict[str, Any], source: str | None) -> None:
+    """Every number of the converted state is finite, and sizes, radii, focal length and summing > 0."""
+    for key, value in out.items():
+        if isinstance(value, float | np.ndarray) and not np.all(np.isfinite(value)):
+            raise CameraError(f"invalid USGSCSM state: {key} has non-finite values", source)
+    for key in ("image_lines", "image_samples", "semimajor", "semiminor", "focal_length", "line_summing",
+                "sample_summing"):  # fmt: skip
+        if not out[key] > 0:
+            raise CameraError(f"invalid USGSCSM state: {key} must be positive, got {out[key]}", source)
+
+
+def _from_state(state: dict[str, Any], source: str | None) -> CameraModel:
     from tiepoint.camera.frame import FrameModel
     from tiepoint.camera.linescan import LineScanModel
     from tiepoint.camera.rotation import make_continuous
@@ -102,6 +130,7 @@ def from_usgscsm_state(state: dict[str, Any], source: str | None = None) -> Came
         )
         if len(out["positions"]) < 2 or len(out["quaternions"]) < 2:
             raise CameraError("USGSCSM state needs >= 2 positions and quaternions", source)
+        _check_values(out, source)
         return LineScanModel(out)
     if name == FrameModel.model_name:
         if len(adjustments) < 7:
@@ -117,5 +146,6 @@ def from_usgscsm_state(state: dict[str, Any], source: str | None = None) -> Came
             sun_position=sun[0] if len(sun) else np.zeros(3),
             quaternion=_xyzw_to_wxyz(adjustments[None, 3:7])[0],
         )
+        _check_values(out, source)
         return FrameModel(out)
     raise CameraError(f"not supported: {name} (USGSCSM m_modelName)", source)

@@ -24,7 +24,7 @@ area, status and match result), ``jobs``, ``job_attempts``, ``dispatchers``. Fro
 from __future__ import annotations
 
 from tiepoint.db.database import Database
-from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError, PairNotFoundError
+from tiepoint.db.errors import DatabaseError, DatabaseUnavailableError, InvalidQueryError, PairNotFoundError
 from tiepoint.db.models import (
     ATTEMPT_STATES,
     FAILED,
@@ -59,6 +59,7 @@ __all__ = [
     "DatabaseUnavailableError",
     "Dispatcher",
     "ImageRow",
+    "InvalidQueryError",
     "Job",
     "JobAttempt",
     "KeypointSet",

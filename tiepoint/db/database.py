@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,7 @@ from tiepoint.config import BodyConfig, Config, DatabaseConfig, PairsConfig, con
 from tiepoint.db import overlaps, pairs, queries
 from tiepoint.db.batches import chunks
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
-from tiepoint.db.errors import DatabaseError
+from tiepoint.db.errors import DatabaseError, InvalidQueryError
 from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
 from tiepoint.db.overlaps import OverlapUpdate
 from tiepoint.db.writer import write_records
@@ -31,6 +32,20 @@ _MIGRATION_LOCK_KEY = 0x7469_6570_6F69  # pg advisory lock id ("tiepoi")
 _OVERLAPS_LOCK_KEY = 0x7469_6570_6F70  # pg advisory lock id of overlap updates ("tiepop")
 OVERLAP_BATCH = 2000
 """Images per transaction of :meth:`Database.update_overlaps` on SQLite (bounds the write lock)."""
+
+
+def _text(value: str, what: str) -> str:
+    """A text query argument, the same on both backends: a str without NUL bytes (no path or name has
+    one; SQLite would cut the text there, PostgreSQL refuses it)."""
+    if isinstance(value, PathLike):
+        value = fspath(value)
+    if not isinstance(value, str):
+        raise InvalidQueryError(f"{what} must be a str, not {type(value).__name__}: {value!r}")
+    if "\0" in value:
+        raise InvalidQueryError(
+            f"{what} {value!r} contains a NUL byte (\\x00), which no image name or path has"
+        )
+    return value
 
 
 class Database:
@@ -175,6 +190,7 @@ class Database:
 
     def delete_image(self, path: str) -> bool:
         """Delete an image and its camera, keypoints and pairs rows; True if it existed."""
+        path = _text(path, "image path")
         with self.session() as session:
             image = session.scalars(select(ImageRow).where(ImageRow.path == path)).one_or_none()
             if image is None:
@@ -371,6 +387,7 @@ class Database:
 
     def has_image(self, path: str) -> bool:
         """True if *path* is stored."""
+        path = _text(path, "image path")
         with self._read() as session:
             return session.scalar(select(ImageRow.id).where(ImageRow.path == path)) is not None
 
@@ -381,6 +398,7 @@ class Database:
 
     def get_image(self, path: str) -> ImageRow | None:
         """The stored image with its ``camera`` and ``keypoints`` loaded, or None."""
+        path = _text(path, "image path")
         with self._read() as session:
             stmt = (
                 select(ImageRow)
@@ -415,14 +433,21 @@ class Database:
         with self._read() as session:
             among = None
             if paths is not None:
-                wanted = list(dict.fromkeys(paths))
+                wanted = [_text(p, "image path") for p in dict.fromkeys(paths)]
                 among = []
                 for chunk in chunks(wanted):
                     among += session.scalars(select(ImageRow.id).where(ImageRow.path.in_(chunk))).all()
             return queries.overlapping_pairs(session, among)
 
     def images_by_name(self, pattern: str, ignore_case: bool = False) -> list[ImageRow]:
-        """Images whose name matches a shell pattern (``*``, ``?``), sorted by path."""
+        """Images whose name matches a shell pattern (``*``, ``?``), sorted by path.
+
+        Raises
+        ------
+        InvalidQueryError
+            The pattern is not a str or has a NUL byte (on both backends).
+        """
+        pattern = _text(pattern, "image name pattern")
         with self._read() as session:
             return queries.images_by_name(session, pattern, ignore_case=ignore_case)
 

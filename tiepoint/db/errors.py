@@ -20,4 +20,12 @@ class PairNotFoundError(DatabaseError):
     """
 
 
-__all__ = ["DatabaseError", "DatabaseUnavailableError", "PairNotFoundError"]
+class InvalidQueryError(DatabaseError, ValueError):
+    """A query argument no stored value can match, refused before it reaches the backend.
+
+    For example a name pattern or path with a NUL byte: SQLite would cut the text at the NUL (a pattern
+    ``"a\\0*"`` matching every image) while PostgreSQL refuses it; both backends give this error instead.
+    """
+
+
+__all__ = ["DatabaseError", "DatabaseUnavailableError", "InvalidQueryError", "PairNotFoundError"]

@@ -12,7 +12,8 @@ Public API::
          content_hash=None) -> Path                   # the stage: skips up-to-date files
     summarize(path) -> tiepoint.records.KeypointSummary
 
-Extractors are plug-ins in :mod:`tiepoint.features.extractors` (``sift`` default, ``orb``, ``akaze``);
+Extractors are plug-ins in :mod:`tiepoint.features.extractors` (``sift`` default, ``orb``, ``akaze``),
+each with a typed ``Params`` model (``check_params(name, params)`` checks a dict, naming a bad key);
 named configurations are in :data:`confs`. Coordinate conventions: :mod:`tiepoint.pixels`;
 file layout: :mod:`tiepoint.features.store`.
 """

@@ -25,15 +25,17 @@ Layout (``format_version`` 1)
     /ground/lat, /ground/lon         float64 (N,)  degrees               NaN where the ray misses)
 
 Row ``i`` of every dataset is keypoint ``i``. Files are written to a temporary file in the target
-folder and renamed over the target (:func:`os.replace`), so a crash never leaves a file that looks
-valid; the ``format_version`` attribute is written last before the rename.
+folder (``.<name>.<random>.tmp``, at most 255 bytes whatever the image name) and renamed over the
+target (:func:`os.replace`), so a crash never leaves a file that looks valid; the ``format_version``
+attribute is written last before the rename. Files get mode ``0o666`` less the umask, as any tool's do.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-import tempfile
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -48,6 +50,9 @@ from tiepoint.errors import FeatureError
 from tiepoint.features.keypoints import Keypoints
 
 FORMAT_VERSION = 1
+TEMP_NAME_BYTES = 255
+"""Longest temporary file name :func:`write_keypoints` makes (NAME_MAX of common file systems)."""
+_TEMP_RANDOM_BYTES = 4
 KEYPOINT_FIELDS = ("x", "y", "response", "size", "angle", "octave")
 GROUND_FIELDS = ("x", "y", "z", "lat", "lon")
 
@@ -138,13 +143,12 @@ def write_keypoints(
     ground = _check_ground(ground, len(keypoints), path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = _create_temporary(path)
     except OSError as exc:
         raise FeatureError(
-            f"cannot write keypoints into folder: {exc.strerror or exc}", path.parent
+            f"cannot write keypoints into folder: {exc.strerror or exc} (keypoints of image {image_path})",
+            path.parent,
         ) from None
-    tmp = Path(tmp_name)
-    os.close(fd)
     try:
         with h5py.File(tmp, "w") as h5:
             _write(h5, keypoints, ground, image_path, content_hash, settings or {})
@@ -154,9 +158,30 @@ def write_keypoints(
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
-            raise FeatureError(f"cannot write keypoint file: {exc.strerror or exc}", path) from None
+            raise FeatureError(
+                f"cannot write keypoint file: {exc.strerror or exc} (keypoints of image {image_path})", path
+            ) from None
         raise
     return path
+
+
+def _create_temporary(path: Path) -> Path:
+    """Create a new, empty temporary file beside ``path`` and return its name.
+
+    The name is ``.<start of path.name>.<random>.tmp``, at most :data:`TEMP_NAME_BYTES` bytes whatever the
+    image's name (file systems refuse names over 255 bytes). The file is created with mode ``0o666``
+    less the process umask, as any tool's output is (``tempfile.mkstemp`` would make it ``0o600``).
+    """
+    room = TEMP_NAME_BYTES - len(".") - len(".") - 2 * _TEMP_RANDOM_BYTES - len(".tmp")
+    start = path.name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
+    for _ in range(100):
+        tmp = path.with_name(f".{start}.{secrets.token_hex(_TEMP_RANDOM_BYTES)}.tmp")
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666))
+        except FileExistsError:
+            continue
+        return tmp
+    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 
 
 def _write(
@@ -196,22 +221,24 @@ def read_positions(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray
     :func:`read_keypoints`."""
     path = Path(path)
     with _opened(path) as (h5, attrs):
-        x, y = h5["keypoints"]["x"][()], h5["keypoints"]["y"][()]
-    if not (len(x) == len(y) == attrs.get("count")):
-        raise FeatureError(f"count attribute {attrs.get('count')} != {len(x)} rows", path)
+        n = attrs["count"]
+        x, y = _column(h5, "keypoints/x", n, path), _column(h5, "keypoints/y", n, path)
+    _decode_json_attrs(attrs, path)
     return x, y, attrs
 
 
 def read_header(path: str | os.PathLike[str]) -> tuple[dict[str, Any], bool]:
     """The attributes of a keypoint file and whether it has ground coordinates (reads no arrays)."""
-    with _opened(Path(path)) as (h5, attrs):
-        _decode_json_attrs(attrs)
-        return attrs, "ground" in h5
+    path = Path(path)
+    with _opened(path) as (h5, attrs):
+        has_ground = "ground" in h5
+    _decode_json_attrs(attrs, path)
+    return attrs, has_ground
 
 
 @contextmanager
 def _opened(path: Path) -> Iterator[tuple[h5py.File, dict[str, Any]]]:
-    """Open a keypoint file for reading, its format version checked; read errors inside the block
+    """Open a keypoint file for reading, its attributes checked; read errors inside the block
     (missing datasets, corrupt data) become a :class:`FeatureError` naming the file."""
     if not path.is_file():
         raise FeatureError("keypoint file does not exist", path)
@@ -220,23 +247,56 @@ def _opened(path: Path) -> Iterator[tuple[h5py.File, dict[str, Any]]]:
             yield h5, _attrs(h5, path)
     except FeatureError:
         raise
-    except (OSError, KeyError, ValueError) as exc:
-        raise FeatureError(f"not a readable keypoint file: {exc}", path) from None
+    except (OSError, KeyError, ValueError, TypeError) as exc:
+        raise FeatureError(f"{_UNREADABLE}: {exc}", path) from None
 
 
-def _decode_json_attrs(attrs: dict[str, Any]) -> None:
-    for key in ("params", "settings"):
-        attrs[key] = json.loads(attrs.get(key, "{}"))
+_UNREADABLE = "not a readable keypoint file"
+_STR_ATTRS = ("extractor", "params", "settings", "image_path", "content_hash", "descriptor_dtype")
 
 
 def _attrs(h5: h5py.File, path: Path) -> dict[str, Any]:
+    """The root attributes, with the format version, the string attributes and ``count`` checked."""
     attrs = {k: _plain(v) for k, v in h5.attrs.items()}
     version = attrs.get("format_version")
-    if version != FORMAT_VERSION:
+    if version != FORMAT_VERSION or isinstance(version, bool):
         raise FeatureError(
             f"unsupported keypoint format_version {version!r} (this tiepoint reads {FORMAT_VERSION})", path
         )
+    for key in _STR_ATTRS:
+        if not isinstance(attrs.get(key), str):
+            got = "missing" if key not in attrs else f"{type(attrs[key]).__name__} {attrs[key]!r}"
+            raise FeatureError(f"{_UNREADABLE}: attribute {key} is not a string ({got})", path)
+    count = attrs.get("count")
+    if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+        raise FeatureError(f"{_UNREADABLE}: attribute count is {count!r}, not a number >= 0", path)
     return attrs
+
+
+def _decode_json_attrs(attrs: dict[str, Any], path: Path) -> None:
+    for key in ("params", "settings"):
+        try:
+            value = json.loads(attrs.get(key, "{}"))
+        except ValueError as exc:
+            raise FeatureError(f"{_UNREADABLE}: attribute {key} is not JSON: {exc}", path) from None
+        if not isinstance(value, dict):
+            raise FeatureError(f"{_UNREADABLE}: attribute {key} is not a JSON object", path)
+        attrs[key] = value
+
+
+def _column(h5: h5py.File, name: str, n: int, path: Path) -> np.ndarray:
+    """Dataset ``name``: numeric, one row per keypoint (``(n,)``, or ``(n, D)`` for the descriptors)."""
+    node = h5.get(name)
+    ndim = 2 if name == "descriptors" else 1
+    if not isinstance(node, h5py.Dataset) or node.ndim != ndim or node.shape[0] != n:
+        what = "missing" if node is None else f"shape {getattr(node, 'shape', None)}"
+        raise FeatureError(
+            f"{_UNREADABLE}: /{name} must be a {ndim}-D dataset with {n} rows (count), got {what}",
+            path,
+        )
+    if node.dtype.kind not in "biuf":
+        raise FeatureError(f"{_UNREADABLE}: /{name} is not numeric ({node.dtype})", path)
+    return node[()]
 
 
 def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
@@ -250,29 +310,31 @@ def read_keypoints(path: str | os.PathLike[str]) -> KeypointFile:
     Raises
     ------
     FeatureError
-        The file is missing, not HDF5, of another format version, or incomplete; the message names it.
+        The file is missing, not HDF5, of another format version, or incomplete or inconsistent (a
+        missing or mistyped attribute or dataset, a row count other than ``count``); the message names it.
     """
     path = Path(path)
     with _opened(path) as (h5, attrs):
-        arrays = {name: h5["keypoints"][name][()] for name in KEYPOINT_FIELDS}
-        descriptors = h5["descriptors"][()]
+        n = attrs["count"]
+        arrays = {name: _column(h5, f"keypoints/{name}", n, path) for name in KEYPOINT_FIELDS}
+        descriptors = _column(h5, "descriptors", n, path)
         ground = None
         if "ground" in h5:
-            ground = {name: h5["ground"][name][()] for name in h5["ground"]}
+            if not isinstance(h5["ground"], h5py.Group) or not set(h5["ground"]) <= set(GROUND_FIELDS):
+                raise FeatureError(f"{_UNREADABLE}: /ground must hold only {GROUND_FIELDS}", path)
+            ground = {name: _column(h5, f"ground/{name}", n, path) for name in h5["ground"]}
+    _decode_json_attrs(attrs, path)
     try:
-        _decode_json_attrs(attrs)
-        keypoints = Keypoints(**arrays, descriptors=descriptors, extractor=str(attrs["extractor"]),
+        keypoints = Keypoints(**arrays, descriptors=descriptors, extractor=attrs["extractor"],
                               params=attrs["params"])  # fmt: skip
     except (KeyError, ValueError) as exc:
-        raise FeatureError(f"inconsistent keypoint file: {exc}", path) from None
-    if attrs.get("count") != len(keypoints):
-        raise FeatureError(f"count attribute {attrs.get('count')} != {len(keypoints)} rows", path)
+        raise FeatureError(f"{_UNREADABLE}: {exc}", path) from None
     return KeypointFile(keypoints, ground, attrs)
 
 
 def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
-        return value.decode()
+        return value.decode("utf-8", "replace")
     if isinstance(value, np.generic):
         return value.item()
     return value

@@ -23,6 +23,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from tiepoint.errors import ImageError
+from tiepoint.fileinfo import file_kind
 from tiepoint.io.base import ImageNotFoundError, ImageReader
 from tiepoint.io.hashing import content_hash
 from tiepoint.io.isis_label import is_isis_label
@@ -51,18 +53,26 @@ def open_image(path: str | os.PathLike[str]) -> ImageReader:
     Raises
     ------
     ImageNotFoundError
-        The file does not exist.
+        The file does not exist, or the path is not a regular file (a directory, a named pipe, a broken
+        symbolic link or a link loop; the message says which).
     ImageError, UnsupportedFormatError
         The file is damaged or of an unsupported kind; the message names the file and the problem.
     """
     p = Path(path)
+    kind = file_kind(p)
+    if kind == "missing":
+        raise ImageNotFoundError("the file does not exist", p)
+    if kind.startswith("unreadable"):
+        raise ImageError(f"cannot open the image: it is {kind}", p)
+    if kind != "a regular file":  # never open() a FIFO (blocks) or a device (endless)
+        raise ImageNotFoundError(f"is {kind}, not an image file", p)
     try:
         with open(p, "rb") as f:
             head = f.read(4096)
     except FileNotFoundError:
         raise ImageNotFoundError("the file does not exist", p) from None
-    except IsADirectoryError:
-        raise ImageNotFoundError("is a directory, not an image file", p) from None
+    except OSError as exc:
+        raise ImageError(f"cannot open the image: {exc.strerror or exc}", p) from None
     if is_isis_label(head):
         return IsisCube(p)
     return RasterioImage(p)

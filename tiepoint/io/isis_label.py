@@ -19,7 +19,7 @@ import pvl
 
 from tiepoint.errors import ImageError, UnsupportedFormatError
 from tiepoint.io import pvl_fast
-from tiepoint.io.pvl_fast import FastPVLError
+from tiepoint.io.pvl_fast import FastPVLError, PVLDepthError
 from tiepoint.io.special_pixels import PIXEL_TYPES, PixelType
 
 _END = re.compile(rb"^[ \t]*End[ \t]*\r?$", re.MULTILINE | re.IGNORECASE)
@@ -64,10 +64,16 @@ def parse_label(text: str, path: Path) -> pvl.PVLModule:
     """
     try:
         return pvl_fast.loads(text)
+    except PVLDepthError as exc:
+        raise ImageError(f"the label is not an ISIS label: its {exc}", path) from None
     except (FastPVLError, ValueError, TypeError):
         pass
     try:
         return pvl.loads(text)
+    except RecursionError:
+        raise ImageError(
+            "the label is not an ISIS label: its blocks nest too deeply to parse", path
+        ) from None
     except Exception as exc:  # pvl raises several lexer/parser error types
         raise ImageError(f"the label is not valid PVL: {exc}", path) from None
 
@@ -155,9 +161,17 @@ class CoreLayout:
         )
 
 
+def _pointer(ref: Any, key: str, label_path: Path) -> Path:
+    """The file a ``^Key = name`` or ``^Key = (name, start)`` pointer names, beside the label."""
+    name = ref[0] if isinstance(ref, list | tuple) and ref else ref
+    if not isinstance(name, str) or not name.strip() or "\0" in name:
+        raise ImageError(f"the label's {key} pointer {ref!r} does not name a file", label_path)
+    return label_path.parent / name
+
+
 def _referenced(ref: Any, key: str, label_path: Path) -> Path:
     """The file a ``^Core`` / ``^DnFile`` pointer names (relative to the label's folder); must exist."""
-    target = label_path.parent / str(ref[0] if isinstance(ref, list | tuple) else ref)
+    target = _pointer(ref, key, label_path)
     if not target.is_file():
         raise ImageError(f"the detached data file {target} named by {key} does not exist", label_path)
     return target
@@ -252,7 +266,7 @@ def blob_infos(label: Mapping, label_path: Path) -> list[BlobInfo]:
         path = label_path
         ref = obj.get(f"^{key}")
         if ref is not None:
-            path = label_path.parent / str(ref[0] if isinstance(ref, list | tuple) else ref)
+            path = _pointer(ref, f"^{key}", label_path)
         out.append(BlobInfo(key, name, path, start - 1, nbytes, obj))
     return out
 

@@ -4,7 +4,8 @@ pvl's character-by-character lexer takes ~0.2 s for a 13 KB ISIS label and ~40 m
 This parser tokenizes with one regular expression and decodes every simple value with pvl's own
 ``OmniDecoder`` (so numbers, dates, strings, None and booleans come out exactly as pvl makes them),
 building :class:`pvl.PVLModule` / ``PVLObject`` / ``PVLGroup``. Whatever it does not understand
-raises :class:`FastPVLError`; callers then fall back to ``pvl.loads``.
+raises :class:`FastPVLError`; callers then fall back to ``pvl.loads``. Blocks nested deeper than
+:data:`MAX_DEPTH` raise :class:`PVLDepthError` (no fallback: pvl would hit Python's recursion limit).
 """
 
 from __future__ import annotations
@@ -58,6 +59,17 @@ class FastPVLError(ValueError):
     """The text is outside the subset this parser handles (use ``pvl.loads``)."""
 
 
+class PVLDepthError(ValueError):
+    """Aggregation blocks (``Object``/``Group``) nest deeper than :data:`MAX_DEPTH`.
+
+    Not a :class:`FastPVLError`: ``pvl.loads`` would only fail later with a bare ``RecursionError``.
+    """
+
+
+MAX_DEPTH = 64
+"""Deepest ``Object``/``Group`` nesting accepted; ISIS labels nest 3 or 4 deep."""
+
+
 def _tokens(text: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     pos, n = 0, len(text)
@@ -92,7 +104,9 @@ class _Parser:
         if tok != value:
             raise FastPVLError(f"expected {value!r}, found {tok!r}")
 
-    def block(self, container: Any, end: type | None) -> Any:
+    def block(self, container: Any, end: type | None, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise PVLDepthError(f"Object/Group blocks nest more than {MAX_DEPTH} deep")
         while True:
             tok = self.peek()
             if tok is None:
@@ -124,7 +138,7 @@ class _Parser:
             if low in _BEGIN:
                 _, name = self.take()
                 child = _BEGIN[low]()
-                self.block(child, _BEGIN[low])
+                self.block(child, _BEGIN[low], depth + 1)
                 container.append(_DECODER.decode_simple_value(name) if name[0] in "\"'" else name, child)
             else:
                 container.append(word, self.value())
@@ -160,6 +174,14 @@ class _Parser:
 
 
 def loads(text: str) -> pvl.PVLModule:
-    """Parse ISIS PVL *text* into a :class:`pvl.PVLModule` (raises :class:`FastPVLError`)."""
+    """Parse ISIS PVL *text* into a :class:`pvl.PVLModule`.
+
+    Raises
+    ------
+    FastPVLError
+        The text is outside the subset handled here (``pvl.loads`` may still read it).
+    PVLDepthError
+        Blocks nest deeper than :data:`MAX_DEPTH` (no PVL parser should try it).
+    """
     text = _DASH.sub("", text)
     return _Parser(_tokens(text)).block(pvl.PVLModule(), None)

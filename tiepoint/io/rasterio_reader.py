@@ -33,6 +33,10 @@ class RasterioImage(ImageReader):
             self._ds = rasterio.open(self.path)
         except RasterioIOError as exc:
             raise UnsupportedFormatError(f"not an image format GDAL can read ({exc})", self.path) from None
+        except Exception as exc:  # GDAL drivers on damaged files: e.g. UnicodeDecodeError of a message
+            raise UnsupportedFormatError(
+                f"GDAL cannot open it as an image: {type(exc).__name__}: {exc}", self.path
+            ) from None
         ds = self._ds
         self.shape = (ds.height, ds.width)
         self.bands = ds.count
@@ -58,6 +62,8 @@ class RasterioImage(ImageReader):
             arr = self._ds.read(band, window=RioWindow(s0, l0, s1 - s0, l1 - l0), masked=True)
         except RasterioIOError as exc:
             raise ImageError(f"reading pixels failed: {exc}", self.path) from None
+        except Exception as exc:  # as in __init__: whatever a GDAL driver raises on a damaged file
+            raise ImageError(f"reading pixels failed: {type(exc).__name__}: {exc}", self.path) from None
         data, mask = np.ma.getdata(arr), np.ma.getmaskarray(arr).copy()
         scale, offset = self._ds.scales[band - 1], self._ds.offsets[band - 1]
         if scale != 1.0 or offset != 0.0:

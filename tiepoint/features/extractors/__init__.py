@@ -1,9 +1,16 @@
 """Extractor plug-ins, one module per method, loaded by name (``sift``, ``orb``, ``akaze``).
 
-Each module defines a subclass of :class:`Extractor` named ``Extractor`` whose ``default_conf`` is a
-plain dict of OpenCV constructor parameters; :func:`load_extractor` merges user parameters over it
-(unknown keys are an error naming the key). Its ``norm`` says how its descriptors are compared
-(``l2`` or ``hamming``); :func:`descriptor_norm` reads it by name, for matching.
+Each module defines a subclass of :class:`Extractor` named ``Extractor`` with a ``Params`` model (an
+:class:`ExtractorParams`: the OpenCV constructor parameters with their types, ranges and defaults);
+``default_conf`` is the plain dict of those defaults. :func:`load_extractor` merges user parameters over
+it; an unknown key, a wrong type or a value out of range is a :class:`FeatureError` naming the key.
+:func:`check_params` does the same check without building the detector (the configuration uses it).
+
+Each plug-in's ``norm`` says how its descriptors are compared (``l2`` or ``hamming``);
+:func:`descriptor_norm` reads it by name, for matching.
+
+Public API: ``EXTRACTORS``, :class:`Extractor`, :class:`ExtractorParams`, :func:`load_extractor`,
+:func:`check_params`, :func:`descriptor_norm`.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from typing import Any, ClassVar, get_args
 
 import cv2
 import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from tiepoint.config import ExtractorName
 from tiepoint.errors import FeatureError
@@ -21,6 +29,13 @@ from tiepoint.features.keypoints import Keypoints
 
 EXTRACTORS: tuple[str, ...] = get_args(ExtractorName)
 """The extractor names, as the configuration defines them (one module each in this package)."""
+
+
+class ExtractorParams(BaseModel):
+    """Base of each plug-in's ``Params``: strict types (no ``"5"`` for 5, no ``True`` for 1), finite
+    numbers, unknown keys refused; ranges are declared per field with ``Field(..., ge=..)``."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, allow_inf_nan=False, frozen=True)
 
 
 class Extractor(ABC):
@@ -33,19 +48,44 @@ class Extractor(ABC):
     """
 
     name: ClassVar[str]
+    Params: ClassVar[type[ExtractorParams]]
     default_conf: ClassVar[dict[str, Any]]
+    """The defaults of :attr:`Params`, as a plain dict (set for each plug-in from its ``Params``)."""
     descriptor_dtype: ClassVar[type]
     norm: ClassVar[str] = "l2"
     """How descriptors are compared: ``l2`` (Euclidean) or ``hamming`` (binary, bits packed in uint8)."""
 
-    def __init__(self, params: dict[str, Any] | None = None) -> None:
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "Params" in cls.__dict__:
+            cls.default_conf = cls.Params().model_dump()
+
+    @classmethod
+    def validate_params(cls, params: dict[str, Any] | None) -> dict[str, Any]:
+        """The defaults with ``params`` merged over them, every key checked.
+
+        Raises
+        ------
+        FeatureError
+            Naming each unknown key, or the key, its value and what it should be.
+        """
         params = dict(params or {})
-        unknown = sorted(set(params) - set(self.default_conf))
+        unknown = sorted(set(params) - set(cls.default_conf))
         if unknown:
-            raise FeatureError(
-                f"unknown {self.name} parameter(s) {unknown}; known: {sorted(self.default_conf)}"
+            known = sorted(cls.default_conf)
+            raise FeatureError(f"unknown {cls.name} parameter(s) {unknown}; known: {known}")
+        try:
+            cls.Params.model_validate(params)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])} = {e['input']!r}: {e['msg']}" if e["loc"] else e["msg"]
+                for e in exc.errors()
             )
-        self.params: dict[str, Any] = {**self.default_conf, **params}
+            raise FeatureError(f"invalid {cls.name} parameters: {problems}") from None
+        return {**cls.default_conf, **params}
+
+    def __init__(self, params: dict[str, Any] | None = None) -> None:
+        self.params: dict[str, Any] = self.validate_params(params)
         try:
             self.detector = self._create()
         except (cv2.error, TypeError, ValueError) as exc:
@@ -101,10 +141,10 @@ class Extractor(ABC):
         )  # fmt: skip
 
 
-def _module(name: str) -> Any:
+def _plugin(name: str) -> type[Extractor]:
     if name not in EXTRACTORS:
         raise FeatureError(f"unknown extractor {name!r}; choose one of {list(EXTRACTORS)}")
-    return importlib.import_module(f"{__name__}.{name}")
+    return importlib.import_module(f"{__name__}.{name}").Extractor
 
 
 def descriptor_norm(name: str) -> str:
@@ -115,7 +155,7 @@ def descriptor_norm(name: str) -> str:
     FeatureError
         Unknown name.
     """
-    return str(_module(name).Extractor.norm)
+    return str(_plugin(name).norm)
 
 
 def load_extractor(name: str, params: dict[str, Any] | None = None) -> Extractor:
@@ -124,6 +164,23 @@ def load_extractor(name: str, params: dict[str, Any] | None = None) -> Extractor
     Raises
     ------
     FeatureError
-        Unknown name, unknown parameter, or the method is missing from this OpenCV build.
+        Unknown name, unknown or invalid parameter (named), or the method is missing from this OpenCV
+        build.
     """
-    return _module(name).Extractor(params)
+    return _plugin(name)(params)
+
+
+def check_params(name: str, params: dict[str, Any] | None) -> dict[str, Any]:
+    """Check ``params`` of extractor ``name`` as :func:`load_extractor` does, without building it.
+
+    Returns
+    -------
+    dict
+        The full parameters (defaults merged).
+
+    Raises
+    ------
+    FeatureError
+        Unknown extractor, unknown key, wrong type or value out of range (naming the key).
+    """
+    return _plugin(name).validate_params(params)

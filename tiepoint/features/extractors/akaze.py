@@ -4,15 +4,18 @@ OpenCV 5 moved AKAZE out of the main modules into ``opencv-contrib`` (``cv2.xfea
 plug-in uses whichever the installed build has and otherwise raises a :class:`FeatureError` saying so.
 """
 
+# ruff: noqa: N815  (parameter names are OpenCV's own, as users know them from its documentation)
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from tiepoint.errors import FeatureError
 from tiepoint.features.extractors import Extractor as _Base
+from tiepoint.features.extractors import ExtractorParams
 
 
 def _akaze_factory() -> Any:
@@ -31,15 +34,21 @@ def available() -> bool:
 class Extractor(_Base):
     """Accelerated KAZE."""
 
+    class Params(ExtractorParams):
+        """``cv2.AKAZE_create`` parameters."""
+
+        descriptor_size: int = Field(
+            0, ge=0, le=486, description="bits; 0: full size (486 = 162 x 3 channels)"
+        )
+        descriptor_channels: Literal[3] = Field(
+            3, description="3 only: OpenCV's AKAZE corrupts memory with 1 or 2 (tiepoint's tests found it)"
+        )
+        threshold: float = Field(0.001, gt=0)
+        nOctaves: int = Field(4, ge=1)
+        nOctaveLayers: int = Field(4, ge=1)
+        max_points: int = Field(-1, ge=-1, description="keep the strongest N; -1: keep all")
+
     name = "akaze"
-    default_conf: ClassVar[dict[str, Any]] = {
-        "descriptor_size": 0,  # bits; 0 = full size
-        "descriptor_channels": 3,
-        "threshold": 0.001,
-        "nOctaves": 4,
-        "nOctaveLayers": 4,
-        "max_points": -1,  # -1: keep all
-    }
     descriptor_dtype = np.uint8
     norm = "hamming"
 

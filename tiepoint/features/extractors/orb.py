@@ -1,30 +1,35 @@
 """ORB (OpenCV): FAST corners + rotated BRIEF, 32-byte binary descriptors (match with Hamming)."""
 
+# ruff: noqa: N815  (parameter names are OpenCV's own, as users know them from its documentation)
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from tiepoint.features.extractors import Extractor as _Base
+from tiepoint.features.extractors import ExtractorParams
 
 
 class Extractor(_Base):
     """Oriented FAST and rotated BRIEF."""
 
+    class Params(ExtractorParams):
+        """``cv2.ORB_create`` parameters."""
+
+        nfeatures: int = Field(20000, ge=1)
+        scaleFactor: float = Field(1.2, gt=1)
+        nlevels: int = Field(8, ge=1)
+        edgeThreshold: int = Field(31, ge=0)
+        firstLevel: int = Field(0, ge=0)
+        WTA_K: Literal[2, 3, 4] = 2
+        scoreType: Literal["harris", "fast"] = "harris"
+        patchSize: int = Field(31, ge=2)
+        fastThreshold: int = Field(20, ge=0, le=255)
+
     name = "orb"
-    default_conf: ClassVar[dict[str, Any]] = {
-        "nfeatures": 20000,
-        "scaleFactor": 1.2,
-        "nlevels": 8,
-        "edgeThreshold": 31,
-        "firstLevel": 0,
-        "WTA_K": 2,
-        "scoreType": "harris",  # or "fast"
-        "patchSize": 31,
-        "fastThreshold": 20,
-    }
     descriptor_dtype = np.uint8
     norm = "hamming"
 

@@ -1,28 +1,33 @@
 """SIFT (OpenCV): the default extractor; uint8 descriptors (128 values in 0..255)."""
 
+# ruff: noqa: N815  (parameter names are OpenCV's own, as users know them from its documentation)
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Literal
 
 import cv2
 import numpy as np
+from pydantic import Field
 
 from tiepoint.features.extractors import Extractor as _Base
+from tiepoint.features.extractors import ExtractorParams
 
 
 class Extractor(_Base):
     """Scale-invariant feature transform."""
 
+    class Params(ExtractorParams):
+        """``cv2.SIFT_create`` parameters."""
+
+        nfeatures: int = Field(0, ge=0, description="keep the strongest N; 0: keep all")
+        nOctaveLayers: int = Field(3, ge=1)
+        contrastThreshold: float = Field(0.04, ge=0)
+        edgeThreshold: float = Field(10.0, gt=0)
+        sigma: float = Field(1.6, gt=0)
+        descriptor_type: Literal["uint8", "float32"] = "uint8"
+        enable_precise_upscale: bool = Field(True, description="no quarter-pixel bias from octave -1")
+
     name = "sift"
-    default_conf: ClassVar[dict[str, Any]] = {
-        "nfeatures": 0,  # 0: keep all
-        "nOctaveLayers": 3,
-        "contrastThreshold": 0.04,
-        "edgeThreshold": 10.0,
-        "sigma": 1.6,
-        "descriptor_type": "uint8",  # or "float32"
-        "enable_precise_upscale": True,  # no quarter-pixel bias from the doubled first octave
-    }
     descriptor_dtype = np.uint8
 
     def _create(self) -> cv2.Feature2D:
