@@ -9,6 +9,9 @@ ROWS_PER_STATEMENT = 500
 """Rows per multi-row INSERT/UPDATE and ids per ``IN (...)`` list: well inside SQLite's bound-variable
 limit (32,766) even for wide rows, and large enough that per-statement overhead does not matter."""
 
+IDS_PER_QUERY = 5000
+"""Ids per ``IN (...)`` list of a read (one bound variable each): fewer round trips for large reads."""
+
 T = TypeVar("T")
 
 
@@ -20,4 +23,4 @@ def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Seque
         yield items[start : start + size]
 
 
-__all__ = ["ROWS_PER_STATEMENT", "chunks"]
+__all__ = ["IDS_PER_QUERY", "ROWS_PER_STATEMENT", "chunks"]

@@ -27,11 +27,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from tiepoint.db.batches import IDS_PER_QUERY, chunks
 from tiepoint.db.geometry import polygonal_many
 from tiepoint.db.gpkg import rtree_name
 from tiepoint.db.models import FOOTPRINT_COLUMN, IMAGES_TABLE, ImageRow
 
-_CHUNK = 500
 OVERLAP_PATTERN = "T********"
 """DE-9IM pattern of "interiors intersect": areal overlap, not just touching edges or corners."""
 
@@ -108,8 +108,7 @@ def overlapping_pairs(session: Session, among: Sequence[int] | None = None) -> l
 
 def _paths_of(conn: Connection, ids: np.ndarray) -> dict[int, str]:
     paths: dict[int, str] = {}
-    for k in range(0, len(ids), _CHUNK * 10):
-        chunk = ids[k : k + _CHUNK * 10].tolist()
+    for chunk in chunks(ids.tolist(), IDS_PER_QUERY):
         paths.update(conn.execute(select(ImageRow.id, ImageRow.path).where(ImageRow.id.in_(chunk))).all())
     return paths
 
@@ -190,9 +189,9 @@ def _pairs_gpkg(
     else:
         found = []
         subset = sorted({int(i) for i in among})
-        for k in range(0, len(subset), _CHUNK):
-            chunk = ",".join(str(i) for i in subset[k : k + _CHUNK])  # ints: safe to inline
-            found += conn.execute(text(overlap_sql.format(cond=f"a.id IN ({chunk}) AND a.id <> b.id"))).all()
+        for part in chunks(subset):
+            inline = ",".join(str(i) for i in part)  # ints: safe to inline
+            found += conn.execute(text(overlap_sql.format(cond=f"a.id IN ({inline}) AND a.id <> b.id"))).all()
     candidates = np.sort(np.array([tuple(r) for r in found], dtype=np.int64).reshape(-1, 2), axis=1)
     if among is not None:
         candidates = np.unique(candidates, axis=0)
@@ -202,10 +201,8 @@ def _pairs_gpkg(
         return candidates[:, 0], candidates[:, 1], np.empty(0, dtype=object)
     ids = np.unique(candidates)
     by_id: dict[int, BaseGeometry] = {}
-    for k in range(0, len(ids), _CHUNK * 10):
-        rows = conn.execute(
-            select(ImageRow.id, ImageRow.footprint).where(ImageRow.id.in_(ids[k : k + _CHUNK * 10].tolist()))
-        )
+    for chunk in chunks(ids.tolist(), IDS_PER_QUERY):
+        rows = conn.execute(select(ImageRow.id, ImageRow.footprint).where(ImageRow.id.in_(chunk)))
         by_id.update(rows.all())
     geoms = np.empty(len(ids), dtype=object)
     geoms[:] = [by_id[i] for i in ids.tolist()]

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import time
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +34,7 @@ from tiepoint.matching.store import MatchFile, MatchTable, read_header, write_ma
 from tiepoint.matching.thin import grid_thin, thinning_target
 from tiepoint.matching.verify import verify
 from tiepoint.records import PairTask
+from tiepoint.timings import timed
 
 SOURCE_KEYS = ("content_hash", "settings", "extractor", "params", "count", "created")
 """Keypoint-file attributes recorded per side; a change in any makes the match file stale."""
@@ -139,52 +139,51 @@ def compute(task: PairTask, config: MatchingConfig) -> MatchFile:
     from tiepoint.features.store import read_header as read_keypoint_header
 
     timings: dict[str, float] = {}
-    t0 = time.perf_counter()
-    matcher = load_matcher(config.matcher.name, config.matcher.params)
-    head_a, ground_a = read_keypoint_header(task.keypoints_a)
-    head_b, ground_b = read_keypoint_header(task.keypoints_b)
-    if head_a.get("extractor") != head_b.get("extractor"):
-        raise MatchingError(
-            f"cannot match {head_b.get('extractor')} keypoints with the {head_a.get('extractor')} keypoints "
-            f"of {task.keypoints_a}: extract both images with one extractor",
-            task.keypoints_b,
-        )
-    radii = _ellipsoid(task)
-    use_ground = radii is not None and ground_a and ground_b
-    if matcher.needs_ground and not use_ground:
-        from tiepoint.matching.matchers.bf import Matcher as BruteForce
+    with timed(timings, "load"):
+        matcher = load_matcher(config.matcher.name, config.matcher.params)
+        head_a, ground_a = read_keypoint_header(task.keypoints_a)
+        head_b, ground_b = read_keypoint_header(task.keypoints_b)
+        if head_a.get("extractor") != head_b.get("extractor"):
+            raise MatchingError(
+                f"cannot match {head_b.get('extractor')} keypoints with the "
+                f"{head_a.get('extractor')} keypoints of {task.keypoints_a}: extract both images with one "
+                "extractor",
+                task.keypoints_b,
+            )
+        radii = _ellipsoid(task)
+        use_ground = radii is not None and ground_a and ground_b
+        if matcher.needs_ground and not use_ground:
+            from tiepoint.matching.matchers.bf import Matcher as BruteForce
 
-        matcher = BruteForce({k: matcher.params[k] for k in ("ratio", "mutual")})
-    buffer_m = _a_priori_radius(matcher)
-    semimajor = radii[0] if radii else None
-    overlap = task.overlap if use_ground else None
-    a = load_side(task.keypoints_a, overlap, buffer_m, semimajor, use_ground)
-    b = load_side(task.keypoints_b, overlap, buffer_m, semimajor, use_ground)
-    t1 = time.perf_counter()
-    raw = matcher.match(a.view, b.view)
-    t2 = time.perf_counter()
-    ia, ib = raw.index[:, 0], raw.index[:, 1]
-    ver = verify(
-        a.view.x[ia], a.view.y[ia], b.view.x[ib], b.view.y[ib],
-        a.view.xyz[ia] if use_ground else None, b.view.xyz[ib] if use_ground else None,
-        config.verification,
-    )  # fmt: skip
-    t3 = time.perf_counter()
-    rows = np.column_stack([a.view.rows[ia], b.view.rows[ib]])
-    raw_table = MatchTable(rows, raw.distance, raw.ratio, ver.ground_residual_m, ver.residual_px)
-    verified = raw_table.select(ver.inlier)
-    area_km2 = None
-    if use_ground and overlap is not None and radii is not None:
-        from tiepoint.footprint.area import ellipsoid_area
+            matcher = BruteForce({k: matcher.params[k] for k in ("ratio", "mutual")})
+        buffer_m = _a_priori_radius(matcher)
+        semimajor = radii[0] if radii else None
+        overlap = task.overlap if use_ground else None
+        a = load_side(task.keypoints_a, overlap, buffer_m, semimajor, use_ground)
+        b = load_side(task.keypoints_b, overlap, buffer_m, semimajor, use_ground)
+    with timed(timings, "match"):
+        raw = matcher.match(a.view, b.view)
+    with timed(timings, "verify"):
+        ia, ib = raw.index[:, 0], raw.index[:, 1]
+        ver = verify(
+            a.view.x[ia], a.view.y[ia], b.view.x[ib], b.view.y[ib],
+            a.view.xyz[ia] if use_ground else None, b.view.xyz[ib] if use_ground else None,
+            config.verification,
+        )  # fmt: skip
+    with timed(timings, "thin"):
+        rows = np.column_stack([a.view.rows[ia], b.view.rows[ib]])
+        raw_table = MatchTable(rows, raw.distance, raw.ratio, ver.ground_residual_m, ver.residual_px)
+        verified = raw_table.select(ver.inlier)
+        area_km2 = None
+        if use_ground and overlap is not None and radii is not None:
+            from tiepoint.footprint.area import ellipsoid_area
 
-        area_km2 = ellipsoid_area(overlap, *radii) / 1e6
-    target = thinning_target(area_km2, config.thinning.per_km2, config.thinning.max_matches)
-    kept = np.ones(len(verified), bool)
-    if config.thinning.enabled and len(verified) > target:
-        kept[:] = False
-        kept[grid_thin(a.view.x[ia][ver.inlier], a.view.y[ia][ver.inlier], verified.ratio, target)] = True
-    t4 = time.perf_counter()
-    timings.update(load=t1 - t0, match=t2 - t1, verify=t3 - t2, thin=t4 - t3)
+            area_km2 = ellipsoid_area(overlap, *radii) / 1e6
+        target = thinning_target(area_km2, config.thinning.per_km2, config.thinning.max_matches)
+        kept = np.ones(len(verified), bool)
+        if config.thinning.enabled and len(verified) > target:
+            kept[:] = False
+            kept[grid_thin(a.view.x[ia][ver.inlier], a.view.y[ia][ver.inlier], verified.ratio, target)] = True
     n_raw = len(raw_table)
     summary = {
         "method": raw.method,
