@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pvl
@@ -107,13 +110,39 @@ def test_paths_that_are_not_files(tmp_path):
         open_image(tmp_path)
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads any file")
+_OPEN_IMAGE = """
+import sys
+from tiepoint.errors import ImageError
+from tiepoint.io import open_image
+try:
+    open_image(sys.argv[1])
+except ImageError as exc:
+    print(type(exc).__name__, exc.path, exc.message, sep="|")
+"""
+
+
 def test_unreadable_image(tmp_path):
+    """An image the process may not read. Root reads any file, so as root the check runs in a child
+    process without the capabilities that bypass file permissions (util-linux ``setpriv``): the test
+    runs everywhere, CI included."""
     path = write_cube(tmp_path / "secret.cub", np.zeros((4, 4), np.int16))
     path.chmod(0)
-    with pytest.raises(ImageError, match="cannot open the image: Permission denied") as err:
-        open_image(path)
-    assert err.value.path == str(path)
+    if os.geteuid() != 0:
+        with pytest.raises(ImageError, match="cannot open the image: Permission denied") as err:
+            open_image(path)
+        assert err.value.path == str(path)
+        return
+    setpriv = shutil.which("setpriv")
+    assert setpriv, "util-linux setpriv is needed to drop root's file-permission override"
+    no_override = [setpriv, "--bounding-set=-dac_override,-dac_read_search"]
+    done = subprocess.run(
+        [*no_override, sys.executable, "-c", _OPEN_IMAGE, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"ImageError|{path}|cannot open the image: Permission denied"
 
 
 @pytest.mark.filterwarnings("ignore::rasterio.errors.NotGeoreferencedWarning")
