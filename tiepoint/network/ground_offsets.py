@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.linalg import lsqr
+from scipy.sparse.csgraph import connected_components
+from scipy.sparse.linalg import splu
 
 _OFFSET_CLIP_M = 1.0e6
 """Per-match ground offsets are clipped to this (m) before the per-pair medians."""
@@ -26,9 +27,9 @@ def image_ground_offsets(
     For every image pair, the median (per coordinate) of ``ground_b - ground_a`` over its matches is
     that pair's offset; the offsets ``o`` with ``o[b] - o[a] ~= median(a, b)`` for all pairs with at
     least three matches are then solved in least squares weighted by the square root of the pair's
-    match count (``scipy.sparse.linalg.lsqr``, whose minimum-norm solution makes the offsets of each
-    connected group of images average to zero), once more without the pairs that fit worse than five
-    robust standard deviations. Subtracting ``o[image]`` from a keypoint's ground position removes most
+    match count (the minimum-norm solution: the offsets of each connected group of images average to
+    zero), once more without the pairs that fit worse than five robust standard deviations.
+    Subtracting ``o[image]`` from a keypoint's ground position removes most
     of the image's pointing error relative to its neighbours. Images in no usable pair get 0.
 
     Parameters
@@ -82,17 +83,32 @@ def image_ground_offsets(
 def _solve_offsets(
     lo: np.ndarray, hi: np.ndarray, medians: np.ndarray, weight: np.ndarray, n_img: int
 ) -> np.ndarray:
-    """Minimum-norm weighted least squares of ``o[hi] - o[lo] = medians`` (lsqr per coordinate)."""
+    """Minimum-norm weighted least squares of ``o[hi] - o[lo] = medians``.
+
+    The normal equations are a weighted graph Laplacian, singular by one constant per connected group
+    of images. One image of each group is held at 0 and the rest is solved by a sparse LU
+    factorization (near-linear in the number of images for an archive's overlap graph, where an
+    iterative solver needs more iterations the longer the chains of images), then each group is
+    shifted to mean zero, which is the minimum-norm solution. Images in no pair get 0.
+    """
     k = len(lo)
     rows = np.repeat(np.arange(k), 2)
     cols = np.stack([lo, hi], axis=1).ravel()
     vals = (np.array([-1.0, 1.0])[None, :] * weight[:, None]).ravel()
     design = sp.csr_matrix((vals, (rows, cols)), shape=(k, n_img))
-    rhs = medians * weight[:, None]
-    return np.stack(
-        [lsqr(design, rhs[:, j], atol=1e-12, btol=1e-12, iter_lim=10 * n_img + 100)[0] for j in range(3)],
-        axis=1,
-    )
+    normal = (design.T @ design).tocsc()
+    rhs = np.asarray(design.T @ (medians * weight[:, None]))
+    n_groups, group = connected_components(normal, directed=False)
+    anchor = np.zeros(n_img, dtype=bool)
+    anchor[np.unique(group, return_index=True)[1]] = True  # the first image of each group
+    free = np.flatnonzero(~anchor)
+    offsets = np.zeros((n_img, 3))
+    if len(free):
+        offsets[free] = splu(normal[free][:, free].tocsc()).solve(rhs[free])
+    sizes = np.bincount(group, minlength=n_groups)
+    for j in range(3):
+        offsets[:, j] -= (np.bincount(group, weights=offsets[:, j], minlength=n_groups) / sizes)[group]
+    return offsets
 
 
 __all__ = ["image_ground_offsets"]
