@@ -17,6 +17,10 @@ from tiepoint.errors import TiepointError
 
 STATE_COLOURS = {"succeeded": "green", "failed": "red"}
 
+KindOption = Annotated[
+    str | None, typer.Option("--kind", help="Only jobs of this kind (ingest, match, ...).")
+]
+
 
 def _kinds(db: Any) -> list[str]:
     from sqlalchemy import select
@@ -39,9 +43,7 @@ def _labels(db: Any, kind: str, keys: list[str]) -> dict[str, str]:
 
 def status(
     config: ConfigOption = None,
-    kind: Annotated[
-        str | None, typer.Option("--kind", help="Only jobs of this kind (ingest, match, ...).")
-    ] = None,
+    kind: KindOption = None,
 ) -> None:
     """Show the newest job of every image (and pair, ...): state and failed attempts."""
     from tiepoint.dispatch.ledger import Ledger
@@ -74,9 +76,7 @@ def status(
 
 def failed(
     config: ConfigOption = None,
-    kind: Annotated[
-        str | None, typer.Option("--kind", help="Only jobs of this kind (ingest, match, ...).")
-    ] = None,
+    kind: KindOption = None,
 ) -> None:
     """List the jobs whose newest run failed for good, with the last error."""
     from tiepoint.dispatch.ledger import Ledger

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -286,24 +286,33 @@ def _value(col: Any, i: int) -> Any:
     return value
 
 
-class PointView:
-    """One point of a network, read through its columns (unset values read as None)."""
+class _RowView:
+    """One row of a network's point or measure columns, read through them (unset values read as None)."""
 
     __slots__ = ("_i", "_net")
+    _table: ClassVar[str]
+    """The network attribute holding the columns (``_points`` or ``_measures``)."""
 
     def __init__(self, net: ControlNetwork, i: int) -> None:
         self._net, self._i = net, i
 
     def __getattr__(self, name: str) -> Any:
-        cols = self._net._points
+        cols = getattr(self._net, self._table)
         if name not in cols:
             raise AttributeError(name)
         return _value(cols[name], self._i)
 
     @property
     def index(self) -> int:
-        """Row of this point."""
+        """Row of this point or measure."""
         return self._i
+
+
+class PointView(_RowView):
+    """One point of a network, read through its columns (unset values read as None)."""
+
+    __slots__ = ()
+    _table = "_points"
 
     @property
     def measures(self) -> list[MeasureView]:
@@ -320,24 +329,11 @@ class PointView:
         return f"PointView(id={self.id!r}, measures={len(self.measures)})"
 
 
-class MeasureView:
+class MeasureView(_RowView):
     """One measure of a network, read through its columns (unset values read as None)."""
 
-    __slots__ = ("_i", "_net")
-
-    def __init__(self, net: ControlNetwork, i: int) -> None:
-        self._net, self._i = net, i
-
-    def __getattr__(self, name: str) -> Any:
-        cols = self._net._measures
-        if name not in cols:
-            raise AttributeError(name)
-        return _value(cols[name], self._i)
-
-    @property
-    def index(self) -> int:
-        """Row of this measure."""
-        return self._i
+    __slots__ = ()
+    _table = "_measures"
 
     @property
     def point_index(self) -> int:
