@@ -127,11 +127,11 @@ class UniformLagrange:
         index, u = self.locate(times)
         tmp = np.empty_like(u)
         out = []
-        for table in self.coeffs:
-            value = table[7].take(index)
+        for table in self.coeffs:  # index is in range already: mode="clip" skips the bounds check
+            value = table[7].take(index, mode="clip")
             for p in range(6, -1, -1):
                 value *= u
-                value += table[p].take(index, out=tmp)
+                value += table[p].take(index, out=tmp, mode="clip")
             out.append(value)
         return out
 

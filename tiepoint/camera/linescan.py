@@ -245,22 +245,24 @@ class LineScanModel(CameraModel):
     def _ground_to_image(self, pts: np.ndarray, precision: float) -> tuple[np.ndarray, np.ndarray]:
         s = self._state
         ground = tuple(np.ascontiguousarray(pts[:, k]) for k in range(3))
-        approx = self._approx_lines(pts)
+        approx = self._approx_lines(ground)
         t0 = np.zeros(len(pts))
         e0 = self._line_offset(approx, ground)[0]
         t1 = np.full(len(pts), 0.1)
         e1, fx, fy = self._line_offset(approx + t1, ground)
         active = np.isfinite(e1) & (np.abs(e1) > precision) & (e1 != e0)
         for _ in range(14):
-            idx = np.nonzero(active)[0]
-            if not len(idx):
+            if not active.any():
                 break
+            idx = slice(None) if active.all() else np.nonzero(active)[0]  # a slice copies nothing
             a0, a1, b0, b1 = t0[idx], t1[idx], e0[idx], e1[idx]
             t2 = a1 - b1 * (a1 - a0) / (b1 - b0)
-            e2, fx[idx], fy[idx] = self._line_offset(approx[idx] + t2, tuple(g[idx] for g in ground))
+            e2, fx2, fy2 = self._line_offset(approx[idx] + t2, tuple(g[idx] for g in ground))
+            still = np.isfinite(e2) & (np.abs(e2) > precision) & (e2 != b1)
             t0[idx], e0[idx] = a1, b1
             t1[idx], e1[idx] = t2, e2
-            active[idx] = np.isfinite(e2) & (np.abs(e2) > precision) & (e2 != b1)
+            fx[idx], fy[idx] = fx2, fy2
+            active[idx] = still
         # the last evaluation of each point is its answer: line + its offset, sample from its (fx, fy)
         isamp = s["itrans_sample"]
         det_sample = isamp[1] * fx
@@ -296,14 +298,20 @@ class LineScanModel(CameraModel):
             coeffs.append(c)
         return np.concatenate([center, [scale], coeffs[0], coeffs[1]])
 
-    def _approx_lines(self, pts: np.ndarray) -> np.ndarray:
+    def _approx_lines(self, ground: tuple[np.ndarray, ...]) -> np.ndarray:
+        """First-guess lines of ground points ``(x, y, z)`` from the rational fit (image centre if none)."""
         nl = float(self.image_lines)
         if self._proj is None:
-            return np.full(len(pts), nl / 2.0)
+            return np.full(len(ground[0]), nl / 2.0)
         center, scale, cl = self._proj[:3], self._proj[3], self._proj[4:11]
-        gn = (pts - center) / scale
-        den = 1.0 + gn @ cl[4:7]
+        num = np.full(len(ground[0]), cl[0])
+        den = np.ones(len(ground[0]))
+        for k in range(3):
+            gn = ground[k] - center[k]
+            gn /= scale
+            num += gn * cl[1 + k]
+            den += gn * cl[4 + k]
         with np.errstate(divide="ignore", invalid="ignore"):
-            line = (cl[0] + gn @ cl[1:4]) / den
-        line = np.where(np.isfinite(line), line, nl / 2.0)
-        return np.clip(line, 0.0, nl)
+            line = np.divide(num, den, out=num)
+        line[~np.isfinite(line)] = nl / 2.0
+        return np.clip(line, 0.0, nl, out=line)
