@@ -66,20 +66,32 @@ def test_keypoints_validates_lengths_and_selects() -> None:
         Keypoints(np.arange(3), np.arange(2), *(np.ones(3),) * 3, np.zeros(3), np.zeros((3, 4)), "sift")
 
 
-def test_merge_matches_concatenate_then_take() -> None:
-    from tiepoint.features.extraction import _merge
+def test_collector_matches_concatenate_then_take() -> None:
+    from tiepoint.features.collect import KeypointCollector
 
     rng = np.random.default_rng(1)
 
     def part(n: int) -> Keypoints:
+        response = rng.integers(0, 6, n).astype(float)  # many ties: the earlier keypoint wins
         return Keypoints(
-            *rng.normal(size=(5, n)), rng.integers(0, 9, n), rng.integers(0, 255, (n, 8)), "sift"
-        )
+            *rng.normal(size=(2, n)), response, *rng.normal(size=(2, n)), rng.integers(0, 9, n),
+            rng.integers(0, 255, (n, 8)), "sift",
+        )  # fmt: skip
 
-    parts = [part(7), part(0), part(12), part(3)]
-    keep = rng.random(22) < 0.6
-    want = Keypoints.concatenate(parts, np.flatnonzero(keep))
-    got = _merge(list(parts), keep)
-    for name in ("x", "y", "response", "size", "angle", "octave", "descriptors"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
-    np.testing.assert_array_equal(want.x, np.concatenate([p.x for p in parts])[keep])
+    parts = [part(7), part(0), part(12), part(3), part(30), part(9)]
+    everything = Keypoints.concatenate(parts)
+    for cap in (0, 1, 5, 10, 40, 100):
+        collector = KeypointCollector(parts[0], cap)
+        for p in parts:
+            collector.add(p)
+        got = collector.result()
+        if cap and cap < len(everything):
+            keep = np.zeros(len(everything), bool)
+            keep[np.argsort(-everything.response, kind="stable")[:cap]] = True
+        else:
+            keep = np.ones(len(everything), bool)
+        want = everything.select(keep)
+        for name in ("x", "y", "response", "size", "angle", "octave", "descriptors"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        with pytest.raises(RuntimeError):
+            collector.add(parts[0])
