@@ -67,8 +67,8 @@ def extract(image: Any, config: FeaturesConfig | dict[str, Any] | str | None = N
     image : path, ImageSource or ndarray
         A path (opened with ``tiepoint.io.open_image``), an object with ``.shape`` (lines, samples)
         and ``.read(window) -> MaskedArray``, or a (masked) 2-D array. Given a path, the file is
-        re-opened every :data:`RELEASE_BYTES` of pixels read, so a memory-mapped reader never holds
-        more than that much of a big file in the process (see :class:`Pages`).
+        re-opened as it is read, so a memory-mapped reader holds only about :data:`RELEASE_BYTES` of
+        a big file in the process at a time (see :class:`Pages`).
     config : FeaturesConfig, dict, str or None
         Settings, or the name of one of :data:`confs`; None for the defaults (SIFT).
 
@@ -94,35 +94,39 @@ def extract(image: Any, config: FeaturesConfig | dict[str, Any] | str | None = N
 
 
 RELEASE_BYTES = 64 << 20
-"""Pixels read (in bytes of the returned arrays) after which an image opened from a path is re-opened."""
+"""Bytes of file rows spanned by the reads after which an image opened from a path is re-opened."""
 
 
 class Pages:
     """The image being read, re-opened now and then when :func:`extract` opened it from a path.
 
     ISIS cubes are read through a memory map: every page a read touches stays mapped, and counted in
-    the process's resident memory, until the map is dropped. Re-opening after each
-    :data:`RELEASE_BYTES` drops it (the pages stay in the kernel's page cache, which a batch system
-    may reclaim, not in the worker). An image passed in open, or as an array, is used as it is.
+    the process's resident memory, until the map is dropped. Once the lines read since the last
+    re-open span :data:`RELEASE_BYTES` of full-width rows (the part of the file they may have touched,
+    whether the cube is stored by rows or in tiles), the image is re-opened, which drops the map: the
+    pages stay in the kernel's page cache, which is not the worker's. An image passed in open, or an
+    array, is used as it is.
     """
 
     def __init__(self, image: Any) -> None:
         self._path = image if isinstance(image, str | os.PathLike) else None
         self.source: ImageSource = as_image(image)
-        self._read = 0
+        self._span: tuple[int, int] | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.source.shape
 
     def read(self, window: Window) -> np.ma.MaskedArray:
-        """``source.read(window)``, re-opening the file first if enough has been read since the last time."""
-        if self._path is not None and self._read >= RELEASE_BYTES:
+        """``source.read(window)``; then re-open the file if the reads since the last time span enough."""
+        data = self.source.read(window=window)
+        (l0, l1), _ = window
+        first, last = self._span or (l0, l1)
+        self._span = first, last = min(first, l0), max(last, l1)
+        if self._path is not None and (last - first) * self.shape[-1] * data.itemsize >= RELEASE_BYTES:
             self.close()
             self.source = as_image(self._path)
-            self._read = 0
-        data = self.source.read(window=window)
-        self._read += data.nbytes
+            self._span = None
         return data
 
     def close(self) -> None:
