@@ -11,10 +11,12 @@ one thread as in a worker:
   whole       tiepoint without tiling                (sizes up to --whole-max-mpx: ~230 bytes/pixel)
   tile N      tiepoint with every image tiled in N px tiles (the sweep that chose the defaults)
 
-Columns: median wall seconds over --repeats interleaved runs (and the ratio to opencv's), peak
-resident memory (VmHWM: everything the process held, mapped cube pages included; its maximum over the
-runs), peak private memory (RssAnon), keypoints, and the keypoints lost to tiling: those of ``whole``
-with no keypoint of the same size within 0.5 px in the tiled result (n/a where ``whole`` was not run).
+Columns: median wall and CPU seconds over --repeats interleaved runs (single-threaded: equal on an
+idle core; on a shared machine CPU seconds are the steadier measure, and the ratio to opencv's is
+taken on them), peak resident memory (VmHWM: everything the process held, mapped cube pages included;
+its maximum over the runs), peak private memory (RssAnon), keypoints, and the keypoints lost to
+tiling: those of ``whole`` with no keypoint of the same size within 0.5 px in the tiled result (n/a
+where ``whole`` was not run).
 
 Usage: .venv/bin/python bench/bench_features.py [--sizes 1000x1000,2000x2000,...] [--tile-sizes 512 1024]
        [--repeats 2] [--whole-max-mpx 40] [--workdir DIR] [--no-sweep-above-mpx 40]
@@ -99,19 +101,19 @@ def _worker(cube: str, mode: str, config: dict[str, Any] | None, save: str, queu
         with open_image(cube) as image:
             img8, _ = to_uint8(image.read(), compute_stretch(image))
         sift = cv2.SIFT_create(0, 3, 0.04, 10.0, 1.6, cv2.CV_8U, True)  # tiepoint's SIFT parameters
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         kps, _ = sift.detectAndCompute(img8, None)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         count = len(kps)
     else:
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         found = extract(cube, config)
-        seconds = time.perf_counter() - t0
+        seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         count = len(found)
         if save:
             np.savez(save, x=found.x, y=found.y, size=found.size)
     hwm, anon = peak.stop()
-    queue.put({"seconds": seconds, "keypoints": count, "hwm": hwm, "anon": anon})
+    queue.put({"seconds": seconds, "cpu": cpu, "keypoints": count, "hwm": hwm, "anon": anon})
 
 
 def run(cube: Path, mode: str, config: dict[str, Any] | None, save: str = "") -> dict[str, float]:
@@ -173,13 +175,14 @@ def main() -> None:
                 for name, mode, config in order:
                     save = str(Path(tmp) / f"{name.replace(' ', '_')}.npz") if r == 0 else ""
                     results[name].append(run(cube, mode, config, save))
-            base = np.median([x["seconds"] for x in results["opencv"]]) if "opencv" in results else None
+            base = np.median([x["cpu"] for x in results["opencv"]]) if "opencv" in results else None
             for name, _, _ in configs:
                 res = results[name]
-                seconds = float(np.median([x["seconds"] for x in res]))
+                cpu = float(np.median([x["cpu"] for x in res]))
                 row = {
-                    "size": f"{lines}x{samples}", "mpx": mpx, "config": name, "seconds": seconds,
-                    "x_opencv": seconds / base if base else None,
+                    "size": f"{lines}x{samples}", "mpx": mpx, "config": name,
+                    "seconds": float(np.median([x["seconds"] for x in res])), "cpu": cpu,
+                    "x_opencv": cpu / base if base else None,
                     "hwm_mib": max(x["hwm"] for x in res), "anon_mib": max(x["anon"] for x in res),
                     "keypoints": res[0]["keypoints"],
                     "lost": None,
@@ -194,7 +197,7 @@ def main() -> None:
             cube.unlink()
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    print("\nsize               config        s  x opencv  VmHWM MiB  anon MiB  keypoints   lost")
+    print("\nsize               config     wall s   cpu s  x opencv  VmHWM MiB  anon MiB  keypoints    lost")
     for row in rows:
         print(_format(row))
 
@@ -203,7 +206,8 @@ def _format(row: dict[str, Any]) -> str:
     ratio = f"{row['x_opencv']:.2f}" if row["x_opencv"] is not None else "-"
     lost_ = f"{row['lost']:.3%}" if row["lost"] is not None else "n/a"
     return (
-        f"{row['size']:<18} {row['config']:<10}{row['seconds']:>7.2f}{ratio:>10}{row['hwm_mib']:>11.0f}"
+        f"{row['size']:<18} {row['config']:<10}{row['seconds']:>7.2f}{row['cpu']:>8.2f}{ratio:>10}"
+        f"{row['hwm_mib']:>11.0f}"
         f"{row['anon_mib']:>10.0f}{row['keypoints']:>11,}{lost_:>8}"
     )
 
