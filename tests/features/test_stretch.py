@@ -126,3 +126,18 @@ def test_stretch_reads_only_the_sampled_lines() -> None:
     assert image.lines == list(range(0, shape[0], step))
     full = np.asarray(image.data)[::step, ::step]
     assert stretch.lo == np.percentile(full, 0.5) and stretch.hi == np.percentile(full, 99.5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint16, np.int32])
+def test_histogram_percentiles_equal_numpy(dtype) -> None:
+    from tiepoint.features.stretch import percentiles_of
+
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    for n in (1, 2, 7, 1001, 200_000):
+        values = rng.integers(max(info.min, -5000), min(info.max, 60000), n).astype(dtype)
+        for q in ([0.5, 50.0, 99.5], [0.0, 100.0, 37.3]):
+            want = np.percentile(values.astype(np.float64), q)
+            np.testing.assert_allclose(percentiles_of(values, q), want, rtol=1e-12, atol=1e-9)
+    wide = np.array([-(2**30), 0, 2**30], np.int32)  # too wide for a histogram: numpy's path
+    np.testing.assert_array_equal(percentiles_of(wide, [50.0]), [0.0])

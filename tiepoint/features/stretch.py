@@ -79,15 +79,37 @@ def compute_stretch(
     chunks = []
     for window in _sample_windows(lines, samples, step):
         data = _band0(image.read(window=window))[::step, ::step]
-        values = np.ma.getdata(data)[valid_pixels(data)]
-        chunks.append(values.astype(np.float64, copy=False))
+        chunks.append(np.ma.getdata(data)[valid_pixels(data)])
     values = np.concatenate(chunks) if chunks else np.zeros(0)
     if values.size == 0:
         return None
-    lo, median, hi = np.percentile(values, [percentiles[0], 50.0, percentiles[1]])
+    lo, median, hi = percentiles_of(values, [percentiles[0], 50.0, percentiles[1]])
     stretch = Stretch(float(lo), float(hi), 0)
     fill = int(np.clip(round((median - lo) * stretch.scale), 0, 255))
     return Stretch(float(lo), float(hi), fill)
+
+
+HISTOGRAM_BINS = 1 << 20
+"""Integer samples spanning at most this many values get exact percentiles from a histogram."""
+
+
+def percentiles_of(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.percentile(values, q)`` (linear interpolation between order statistics).
+
+    Integer values spanning at most :data:`HISTOGRAM_BINS` take the order statistics from a histogram
+    (one counting pass, no sort of a float copy); the result is the same.
+    """
+    if values.dtype.kind in "iu" and values.size:
+        low = int(values.min())
+        if int(values.max()) - low < HISTOGRAM_BINS:
+            cumulative = np.cumsum(np.bincount(np.subtract(values, low, dtype=np.intp)))
+            rank = (values.size - 1) * np.asarray(q, dtype=float) / 100.0
+            below = np.floor(rank)
+            order = np.searchsorted(cumulative, np.stack([below, np.minimum(below + 1, values.size - 1)]),
+                                    side="right") + low  # fmt: skip
+            a, b = order.astype(float)
+            return a + (b - a) * (rank - below)
+    return np.percentile(values.astype(np.float64, copy=False), q)
 
 
 def _sample_windows(lines: int, samples: int, step: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
