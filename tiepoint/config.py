@@ -95,8 +95,18 @@ class FeaturesConfig(_Section):
     extractor: Literal["sift", "orb", "akaze"] = "sift"
     params: dict[str, Any] = Field(default_factory=dict, description="extractor parameters")
     stretch_percentiles: tuple[float, float] = (0.5, 99.5)
-    tile_threshold: int = Field(4096 * 4096, ge=1, description="pixels above which to tile")
-    tile_size: int = Field(1024, ge=64)
+    tile_threshold: int = Field(
+        750_000,
+        ge=1,
+        description="pixels above which to tile (smaller images run whole: faster there; README, "
+        "'Memory per worker')",
+    )
+    tile_size: int = Field(
+        384,
+        ge=64,
+        description="tile side in px: SIFT on 384 px tiles is faster than on the whole image and "
+        "bounds memory (README, 'Memory per worker')",
+    )
     tile_overlap: int = Field(64, ge=0)
     edge_margin: int = Field(8, ge=0, description="no keypoint within this many px of no-data")
 
