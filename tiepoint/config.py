@@ -96,7 +96,7 @@ class FeaturesConfig(_Section):
     params: dict[str, Any] = Field(default_factory=dict, description="extractor parameters")
     stretch_percentiles: tuple[float, float] = (0.5, 99.5)
     tile_threshold: int = Field(
-        750_000,
+        500_000,
         ge=1,
         description="pixels above which to tile (smaller images run whole: faster there; README, "
         "'Memory per worker')",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import texture
 from scipy.spatial import cKDTree
 
 from tiepoint.features import Keypoints, extract, from_camera_coords, to_camera_coords, to_isis_coords
@@ -95,3 +96,19 @@ def test_collector_matches_concatenate_then_take() -> None:
             np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
         with pytest.raises(RuntimeError):
             collector.add(parts[0])
+
+
+def test_keep_heap_is_set_once_and_changes_no_keypoint() -> None:
+    # glibc's malloc thresholds (a speed matter only): set on this Linux/glibc machine, idempotent;
+    # the keypoints do not depend on them
+    import sys
+
+    from tiepoint.features import allocator
+
+    data = texture((200, 260), seed=8)
+    before = extract(data, {"tile_threshold": 1, "tile_size": 128})
+    assert allocator.keep_heap() is sys.platform.startswith("linux")
+    assert allocator.keep_heap() is allocator.keep_heap()
+    after = extract(data, {"tile_threshold": 1, "tile_size": 128})
+    np.testing.assert_array_equal(before.x, after.x)
+    np.testing.assert_array_equal(before.descriptors, after.descriptors)
