@@ -102,9 +102,9 @@ class FeaturesConfig(_Section):
         "'Memory per worker')",
     )
     tile_size: int = Field(
-        384,
+        512,
         ge=64,
-        description="tile side in px: SIFT on 384 px tiles is faster than on the whole image and "
+        description="tile side in px: SIFT on 512 px tiles is faster than on the whole image and "
         "bounds memory (README, 'Memory per worker')",
     )
     tile_overlap: int = Field(64, ge=0)
