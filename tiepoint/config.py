@@ -203,8 +203,18 @@ class FeaturesConfig(_Section):
     stretch_percentiles: tuple[float, float] = Field(
         (0.5, 99.5), description="percentile stretch to 8 bits before extraction"
     )
-    tile_threshold: int = Field(4096 * 4096, ge=1, description="pixels above which to tile")
-    tile_size: int = Field(1024, ge=64, description="tile side (px) when tiling")
+    tile_threshold: int = Field(
+        500_000,
+        ge=1,
+        description="pixels above which to tile (smaller images run whole: faster there; README, "
+        "'Memory per worker')",
+    )
+    tile_size: int = Field(
+        512,
+        ge=64,
+        description="tile side in px: SIFT on 512 px tiles is faster than on the whole image and "
+        "bounds memory (README, 'Memory per worker')",
+    )
     tile_overlap: int = Field(64, ge=0, description="overlap (px) between tiles")
     edge_margin: int = Field(8, ge=0, description="no keypoint within this many px of no-data")
 

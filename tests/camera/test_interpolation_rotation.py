@@ -72,3 +72,25 @@ def test_make_continuous_and_axis_angle():
     assert rot.from_axis_angle(np.zeros(3), np.array([0.3])).shape == (1, 4)
     with pytest.raises(ValueError):
         rot.multiply(np.zeros((2, 4)), np.zeros((3, 4)))
+
+
+def test_rotate_components_match_scipy():
+    # rot.rotate works on flat components and normalizes q itself (interpolated quaternions are not unit)
+    q = rng.normal(size=(200, 4)) * rng.uniform(0.5, 2.0, (200, 1))
+    v = rng.normal(size=(200, 3)) * 1000.0
+    r = Rotation.from_quat(q[:, [1, 2, 3, 0]])  # scipy normalizes
+    np.testing.assert_allclose(np.stack(rot.rotate(q.T, v.T), axis=1), r.apply(v), atol=1e-9)
+    back = np.stack(rot.rotate(q.T, v.T, transpose=True), axis=1)
+    np.testing.assert_allclose(back, r.inv().apply(v), atol=1e-9)
+
+
+def test_fast_lagrange_nan_and_extrapolation():
+    values = np.cumsum(rng.normal(size=(12, 3)), axis=0)
+    fast = UniformLagrange(values, 1.0, 0.5)
+    t = np.array([np.nan, -50.0, 0.2, 7.4, 90.0, np.inf])
+    with np.errstate(invalid="ignore"):  # inf * 0 in the Horner scheme: NaN is the answer
+        out = fast(t)
+        shapes = [c.shape for c in fast.components(t)]
+    assert np.isnan(out[0]).all() and np.isnan(out[-1]).all()
+    np.testing.assert_allclose(out[1:-1], lagrange_uniform(values, 1.0, 0.5, t[1:-1]), rtol=1e-12)
+    assert shapes == [(6,)] * 3

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import texture
 from scipy.spatial import cKDTree
 
 from tiepoint.features import Keypoints, extract, from_camera_coords, to_camera_coords, to_isis_coords
@@ -66,20 +67,48 @@ def test_keypoints_validates_lengths_and_selects() -> None:
         Keypoints(np.arange(3), np.arange(2), *(np.ones(3),) * 3, np.zeros(3), np.zeros((3, 4)), "sift")
 
 
-def test_merge_matches_concatenate_then_take() -> None:
-    from tiepoint.features.extraction import _merge
+def test_collector_matches_concatenate_then_take() -> None:
+    from tiepoint.features.collect import KeypointCollector
 
     rng = np.random.default_rng(1)
 
     def part(n: int) -> Keypoints:
+        response = rng.integers(0, 6, n).astype(float)  # many ties: the earlier keypoint wins
         return Keypoints(
-            *rng.normal(size=(5, n)), rng.integers(0, 9, n), rng.integers(0, 255, (n, 8)), "sift"
-        )
+            *rng.normal(size=(2, n)), response, *rng.normal(size=(2, n)), rng.integers(0, 9, n),
+            rng.integers(0, 255, (n, 8)), "sift",
+        )  # fmt: skip
 
-    parts = [part(7), part(0), part(12), part(3)]
-    keep = rng.random(22) < 0.6
-    want = Keypoints.concatenate(parts, np.flatnonzero(keep))
-    got = _merge(list(parts), keep)
-    for name in ("x", "y", "response", "size", "angle", "octave", "descriptors"):
-        np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
-    np.testing.assert_array_equal(want.x, np.concatenate([p.x for p in parts])[keep])
+    parts = [part(7), part(0), part(12), part(3), part(30), part(9)]
+    everything = Keypoints.concatenate(parts)
+    for cap in (0, 1, 5, 10, 40, 100):
+        collector = KeypointCollector(parts[0], cap)
+        for p in parts:
+            collector.add(p)
+        got = collector.result()
+        if cap and cap < len(everything):
+            keep = np.zeros(len(everything), bool)
+            keep[np.argsort(-everything.response, kind="stable")[:cap]] = True
+        else:
+            keep = np.ones(len(everything), bool)
+        want = everything.select(keep)
+        for name in ("x", "y", "response", "size", "angle", "octave", "descriptors"):
+            np.testing.assert_array_equal(getattr(got, name), getattr(want, name))
+        with pytest.raises(RuntimeError):
+            collector.add(parts[0])
+
+
+def test_keep_heap_is_set_once_and_changes_no_keypoint() -> None:
+    # glibc's malloc thresholds (a speed matter only): set on this Linux/glibc machine, idempotent;
+    # the keypoints do not depend on them
+    import sys
+
+    from tiepoint.features import allocator
+
+    data = texture((200, 260), seed=8)
+    before = extract(data, {"tile_threshold": 1, "tile_size": 128})
+    assert allocator.keep_heap() is sys.platform.startswith("linux")
+    assert allocator.keep_heap() is allocator.keep_heap()
+    after = extract(data, {"tile_threshold": 1, "tile_size": 128})
+    np.testing.assert_array_equal(before.x, after.x)
+    np.testing.assert_array_equal(before.descriptors, after.descriptors)

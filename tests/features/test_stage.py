@@ -48,7 +48,7 @@ def test_tiled_through_the_windowed_reader(tmp_path: Path) -> None:
     with open_image(cube) as image:
         tiled = extract(image, config)
     assert len(tiled) == len(extract(truth, config)) > 200
-    whole = extract(truth)
+    whole = extract(truth, FeaturesConfig(tile_threshold=10**12))
     assert abs(len(tiled) - len(whole)) < 0.01 * len(whole)
 
 
@@ -145,3 +145,28 @@ def test_module_command_line(tmp_path: Path) -> None:
     kps = read_keypoints(path_text).keypoints
     assert Path(path_text) == tmp_path / "kp" / "d.h5" and int(count) == len(kps) > 0
     assert kps.extractor == "orb"
+
+
+def test_path_is_reopened_as_it_is_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # extract(path) re-opens the cube every RELEASE_BYTES read (dropping its memory map); the keypoints
+    # are those of the array, tile for tile
+    from tiepoint.features import extraction
+
+    cube, truth = cube_with_null(tmp_path / "r.cub")
+    config = FeaturesConfig(tile_threshold=10_000, tile_size=160, tile_overlap=64)
+    monkeypatch.setattr(extraction, "RELEASE_BYTES", 30_000)  # ~ every tile
+    pages = extraction.Pages(cube)
+    first = pages.source
+    for l0 in range(0, 300, 50):
+        pages.read(((l0, l0 + 50), (0, 360)))
+    assert pages.source is not first and pages.source.shape == (300, 360)
+    pages.close()
+    reopened = extract(cube, config)
+    np.testing.assert_array_equal(reopened.x, extract(truth, config).x)
+    np.testing.assert_array_equal(reopened.descriptors, extract(truth, config).descriptors)
+    with open_image(cube) as image:  # an open image is the caller's: used as it is, never closed
+        pages = extraction.Pages(image)
+        for l0 in range(0, 300, 50):
+            pages.read(((l0, l0 + 50), (0, 360)))
+        pages.close()
+        assert pages.source is image and image.read(((0, 2), (0, 2))).shape == (2, 2)

@@ -80,3 +80,64 @@ def test_values_under_the_mask_change_nothing() -> None:
     assert len(a) > 100
     np.testing.assert_array_equal(a.x, b.x)
     np.testing.assert_array_equal(a.descriptors, b.descriptors)
+
+
+def grey_change(a, b) -> float:
+    """Largest change of the 8-bit value (before rounding) between two stretches over both ranges."""
+    v = np.array([a.lo, a.hi, b.lo, b.hi])  # the maps are linear: the extremes are at these values
+    return float(np.max(np.abs((v - a.lo) * a.scale - (v - b.lo) * b.scale)))
+
+
+@pytest.mark.parametrize("shape", [(1500, 1500), (2600, 900)])
+def test_sampled_stretch_matches_all_pixels(shape: tuple[int, int]) -> None:
+    # the default subsample (every 2nd / 3rd line and sample here) against every valid pixel: the
+    # 8-bit mapping moves by less than half a grey level, so no pixel's 8-bit value moves by more than 1
+    rng = np.random.default_rng(4)
+    data = np.round(texture(shape, seed=9, scale=3000.0) + rng.normal(0, 40, shape) + 2000.0)
+    masked = np.ma.MaskedArray(data, np.zeros(shape, bool))
+    masked[:50] = np.ma.masked
+    every = compute_stretch(ArrayImage(masked), max_samples=10**12)
+    sampled = compute_stretch(ArrayImage(masked))
+    valid = masked.compressed()
+    assert every.lo == np.percentile(valid, 0.5) and every.hi == np.percentile(valid, 99.5)
+    assert grey_change(every, sampled) < 0.5
+    assert abs(every.fill - sampled.fill) <= 1
+
+
+def test_stretch_reads_only_the_sampled_lines() -> None:
+    from tiepoint.features.stretch import MAX_SAMPLES, sample_step
+
+    shape = (3000, 1000)  # 3 MP: every 2nd line and sample
+    step = sample_step(shape)
+    assert step == 2 and shape[0] * shape[1] / step**2 <= MAX_SAMPLES
+
+    class Recording(ArrayImage):
+        def __init__(self, data: np.ndarray) -> None:
+            super().__init__(data)
+            self.lines: list[int] = []
+
+        def read(self, window=None):
+            (l0, l1), _ = window
+            self.lines.extend(range(l0, l1))
+            return super().read(window)
+
+    image = Recording(texture(shape, seed=3))
+    stretch = compute_stretch(image)
+    assert image.lines == list(range(0, shape[0], step))
+    full = np.asarray(image.data)[::step, ::step]
+    assert stretch.lo == np.percentile(full, 0.5) and stretch.hi == np.percentile(full, 99.5)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int16, np.uint16, np.int32])
+def test_histogram_percentiles_equal_numpy(dtype) -> None:
+    from tiepoint.features.stretch import percentiles_of
+
+    rng = np.random.default_rng(5)
+    info = np.iinfo(dtype)
+    for n in (1, 2, 7, 1001, 200_000):
+        values = rng.integers(max(info.min, -5000), min(info.max, 60000), n).astype(dtype)
+        for q in ([0.5, 50.0, 99.5], [0.0, 100.0, 37.3]):
+            want = np.percentile(values.astype(np.float64), q)
+            np.testing.assert_allclose(percentiles_of(values, q), want, rtol=1e-12, atol=1e-9)
+    wide = np.array([-(2**30), 0, 2**30], np.int32)  # too wide for a histogram: numpy's path
+    np.testing.assert_array_equal(percentiles_of(wide, [50.0]), [0.0])

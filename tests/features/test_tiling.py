@@ -12,6 +12,7 @@ from tiepoint.features import ArrayImage, extract
 from tiepoint.features.tiling import ALIGN, tile_grid
 
 TILED = FeaturesConfig(tile_threshold=1000, tile_size=256, tile_overlap=64)
+WHOLE = FeaturesConfig(tile_threshold=10**12)
 
 
 @pytest.mark.parametrize("shape", [(700, 900), (256, 257), (1000, 300), (100, 100)])
@@ -48,7 +49,7 @@ def _match(a, b, tol: float = 1e-3) -> np.ndarray:
 
 def test_tiled_equals_whole_at_seams() -> None:
     data = texture((700, 900), seed=5)
-    whole = extract(data)
+    whole = extract(data, WHOLE)
     tiled = extract(data, TILED)
     assert len(tile_grid(data.shape, 256, 64)) == 20
     # keypoints whose support (~4 x size) fits in the 32 px core margin see the same pixels in their
@@ -66,7 +67,7 @@ def test_tiled_equals_whole_at_seams() -> None:
 
 def test_wide_overlap_reproduces_every_scale() -> None:
     data = texture((700, 900), seed=5)
-    whole = extract(data)
+    whole = extract(data, WHOLE)
     tiled = extract(data, TILED.model_copy(update={"tile_size": 384, "tile_overlap": 192}))
     np.testing.assert_array_equal(_match(whole, tiled), 1)
     np.testing.assert_array_equal(_match(tiled, whole), 1)
@@ -77,7 +78,7 @@ def test_seams_have_keypoints() -> None:
     tiled = extract(data, TILED)
     seams = [b for t in tile_grid(data.shape, 256, 64) for b in t.core[1] if 0 < b < 900]
     near = np.min(np.abs(tiled.x[:, None] - np.array(seams)[None, :]), axis=1) < 2
-    whole = extract(data)
+    whole = extract(data, WHOLE)
     near_w = np.min(np.abs(whole.x[:, None] - np.array(seams)[None, :]), axis=1) < 2
     assert near.sum() == near_w.sum() > 50
 
@@ -85,7 +86,7 @@ def test_seams_have_keypoints() -> None:
 def test_tiled_nfeatures_is_the_global_strongest() -> None:
     data = texture((700, 900), seed=5)
     cap = 300
-    whole = extract(data, {"params": {"nfeatures": cap}})
+    whole = extract(data, WHOLE.model_copy(update={"params": {"nfeatures": cap}}))
     tiled = extract(data, TILED.model_copy(update={"params": {"nfeatures": cap}}))
     assert len(tiled) == cap
     # the strongest keypoints have small support, so the same ones are kept
@@ -118,7 +119,7 @@ def test_orb_tiled_has_no_duplicates() -> None:
     data = texture((700, 900), seed=5)
     config = TILED.model_copy(update={"extractor": "orb"})
     tiled = extract(data, config)
-    whole = extract(data, FeaturesConfig(extractor="orb"))
+    whole = extract(data, WHOLE.model_copy(update={"extractor": "orb"}))
     assert len(tiled) > 1000
     np.testing.assert_array_equal(_match(tiled, tiled), 1)
     assert len(tiled) == pytest.approx(len(whole), rel=0.15)

@@ -36,6 +36,66 @@ def as_xyz(xyz: Any) -> np.ndarray:
     return arr.reshape(-1, 3)
 
 
+CHUNK = 8192
+"""Points the vectorized kernels process at once: their temporaries then stay in the CPU cache."""
+
+
+def chunks(n: int, size: int = CHUNK) -> list[slice]:
+    """Consecutive slices of at most ``size`` covering ``range(n)``."""
+    return [slice(i, min(i + size, n)) for i in range(0, n, size)]
+
+
+def intersect_components(
+    origin: tuple[np.ndarray, ...],
+    look: tuple[np.ndarray, ...],
+    ap: Any,
+    bp: Any,
+    nearest_on_miss: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`intersect_ellipsoid` on flat components: ``origin = (x, y, z)``, ``look = (x, y, z)``,
+    radii ``ap``, ``bp`` (scalars or one per point, height included). Returns ``(x, y, z)``."""
+    xc, yc, zc = origin
+    xl, yl, zl = look
+    k = (ap * ap) / (bp * bp)
+    kzl = k * zl
+    at = xl * xl
+    at += yl * yl
+    at += kzl * zl
+    bt = xl * xc
+    bt += yl * yc
+    bt += kzl * zc
+    bt *= 2.0
+    ct = xc * xc
+    ct += yc * yc
+    ct += (k * zc) * zc
+    ct -= ap * ap
+    quad = bt * bt
+    ct *= at
+    ct *= 4.0
+    quad -= ct
+    miss = quad < 0.0
+    quad[miss] = 0.0
+    root = np.sqrt(quad, out=quad)
+    # the root of smaller magnitude (nearest the origin): -bt + root if bt > 0, else -bt - root
+    np.negative(root, out=root, where=bt > 0.0)
+    scale = np.negative(bt, out=bt)
+    scale -= root
+    at *= 2.0
+    scale /= at
+    bad = ~np.isfinite(scale)
+    bad |= scale < 0.0
+    if not nearest_on_miss:
+        bad |= miss
+    scale[bad] = np.nan  # NaN rows, as the ray misses or points away
+    x = xl * scale
+    x += xc
+    y = yl * scale
+    y += yc
+    z = zl * scale
+    z += zc
+    return x, y, z
+
+
 def intersect_ellipsoid(
     origin: np.ndarray,
     look: np.ndarray,
@@ -49,26 +109,21 @@ def intersect_ellipsoid(
     Returns the nearest intersection in front of the origin; rays that miss (or point away) give NaN,
     or, with ``nearest_on_miss``, USGSCSM's point of closest approach (for conformance checks).
     """
-    h = np.broadcast_to(np.asarray(height, dtype=float), (len(origin),))
-    ap = semimajor + h
-    bp = semiminor + h
-    k = (ap * ap) / (bp * bp)
-    xl, yl, zl = look[:, 0], look[:, 1], look[:, 2]
-    xc, yc, zc = origin[:, 0], origin[:, 1], origin[:, 2]
-    at = xl * xl + yl * yl + k * zl * zl
-    bt = 2.0 * (xl * xc + yl * yc + k * zl * zc)
-    ct = xc * xc + yc * yc + k * zc * zc - ap * ap
-    quad = bt * bt - 4.0 * at * ct
-    miss = quad < 0.0
-    s_term = np.sqrt(np.where(miss, 0.0, quad))
-    s1 = -bt - s_term
-    s2 = -bt + s_term
-    scale = np.where(np.abs(s2) < np.abs(s1), s2, s1) / (2.0 * at)
-    bad = (scale < 0.0) | ~np.isfinite(scale)
-    if not nearest_on_miss:
-        bad |= miss
-    out = origin + scale[:, None] * look
-    out[bad] = np.nan
+    h = np.asarray(height, dtype=float)
+    if h.ndim:
+        h = np.broadcast_to(h, (len(origin),))
+    out = np.empty((len(origin), 3))
+    for sl in chunks(len(origin)):
+        hh = h[sl] if h.ndim else h
+        xyz = intersect_components(
+            (origin[sl, 0], origin[sl, 1], origin[sl, 2]),
+            (look[sl, 0], look[sl, 1], look[sl, 2]),
+            semimajor + hh,
+            semiminor + hh,
+            nearest_on_miss,
+        )
+        for k in range(3):
+            out[sl, k] = xyz[k]
     return out
 
 
@@ -145,11 +200,17 @@ class CameraModel(ABC):
             ``(N, 3)``; rows are NaN where the ray misses the ellipsoid.
         """
         ln, sp = as_points(lines, samples)
-        origin, look = self._rays(ln, sp)
         h = np.asarray(height, dtype=float)
         if h.ndim:
             h = np.broadcast_to(h, np.broadcast_shapes(np.shape(lines), np.shape(samples))).ravel()
-        return intersect_ellipsoid(origin, look, self.semimajor, self.semiminor, h)
+        out = np.empty((len(ln), 3))
+        for sl in chunks(len(ln)):
+            hh = h[sl] if h.ndim else h
+            origin, look = self._ray_components(ln[sl], sp[sl])
+            xyz = intersect_components(origin, look, self.semimajor + hh, self.semiminor + hh)
+            for k in range(3):
+                out[sl, k] = xyz[k]
+        return out
 
     def sensor_position(self, lines: Any, samples: Any) -> np.ndarray:
         """Body-fixed sensor positions ``(N, 3)`` (m) when ``(line, sample)`` was exposed."""
@@ -174,8 +235,22 @@ class CameraModel(ABC):
         """Body-fixed sun positions ``(N, 3)`` (m) at the times of image ``lines``."""
 
     @abstractmethod
+    def _ray_components(
+        self, lines: np.ndarray, samples: np.ndarray
+    ) -> tuple[tuple[np.ndarray, ...], tuple[np.ndarray, ...]]:
+        """Sensor positions ``(x, y, z)`` and (not necessarily unit) body-fixed look vectors ``(x, y, z)``
+        of flat line/sample arrays, each component a flat array (or a scalar for a fixed position)."""
+
     def _rays(self, lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Sensor positions and (not necessarily unit) body-fixed look vectors."""
+        """Sensor positions and (not necessarily unit) body-fixed look vectors, ``(N, 3)`` each."""
+        pos = np.empty((len(lines), 3))
+        look = np.empty((len(lines), 3))
+        for sl in chunks(len(lines)):
+            origin, direction = self._ray_components(lines[sl], samples[sl])
+            for k in range(3):
+                pos[sl, k] = origin[k]
+                look[sl, k] = direction[k]
+        return pos, look
 
     # ---------------------------------------------------------------- serialization
     def to_state(self) -> str:

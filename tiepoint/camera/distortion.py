@@ -85,29 +85,55 @@ class Distortion:
 
 
 def _apply_radial(ux: np.ndarray, uy: np.ndarray, c: np.ndarray, precision: float):
-    """Fixed-point iteration of USGSCSM's radial model; gives up (no distortion) after 20 steps."""
+    """Fixed-point iteration of USGSCSM's radial model; gives up (no distortion) after 20 steps.
+
+    Each point iterates until its own radius moves by at most ``precision`` (as USGSCSM's loop does),
+    so its answer does not depend on the other points; only the points still moving are computed.
+    """
     ux = np.asarray(ux, dtype=float)
     uy = np.asarray(uy, dtype=float)
-    rp2 = ux * ux + uy * uy
+    shape = np.broadcast_shapes(ux.shape, uy.shape)
+    ux, uy = np.broadcast_to(ux, shape).ravel(), np.broadcast_to(uy, shape).ravel()
+    rp2 = ux * ux
+    rp2 += uy * uy
     rp = np.sqrt(rp2)
-    dr_over_r = c[0] + rp2 * (c[1] + rp2 * c[2])
-    r = rp + dr_over_r * rp
-    active = np.ones(rp.shape, dtype=bool)
+    dr_over_r = rp2 * c[2]
+    dr_over_r += c[1]
+    dr_over_r *= rp2
+    dr_over_r += c[0]
+    r = dr_over_r * rp
+    r += rp
+    idx = None  # the points still iterating (None: all of them)
     for _ in range(20):
-        bad = active & (r > 1e9)
-        dr_over_r = np.where(bad, 0.0, dr_over_r)
-        active &= ~bad
-        if not active.any():
+        big = r > 1e9  # diverging: no distortion
+        if big.any():
+            dr_over_r[big if idx is None else idx[big]] = 0.0
+            keep = ~big
+            idx = np.nonzero(keep)[0] if idx is None else idx[keep]
+            r, rp = r[keep], rp[keep]
+        if not len(r):
             break
-        r_prev = r
-        r2 = r_prev * r_prev
-        new_dr = c[0] + r2 * (c[1] + r2 * c[2])
-        dr_over_r = np.where(active, new_dr, dr_over_r)
-        r = np.where(active, rp + new_dr * r_prev, r)
-        active &= np.abs(r - r_prev) > precision
+        r2 = r * r
+        new_dr = r2 * c[2]
+        new_dr += c[1]
+        new_dr *= r2
+        new_dr += c[0]
+        r_next = new_dr * r
+        r_next += rp
+        r -= r_next
+        moving = np.abs(r, out=r) > precision
+        if idx is None:
+            dr_over_r = new_dr
+        else:
+            dr_over_r[idx] = new_dr
+        if not moving.any():
+            break
+        idx = np.nonzero(moving)[0] if idx is None else idx[moving]
+        r, rp = r_next[moving], rp[moving]
     else:
-        dr_over_r = np.where(active, 0.0, dr_over_r)  # did not converge within 20 iterations
-    return ux / (1.0 - dr_over_r), uy / (1.0 - dr_over_r)
+        dr_over_r[slice(None) if idx is None else idx] = 0.0  # did not converge within 20 iterations
+    scale = np.subtract(1.0, dr_over_r, out=dr_over_r)
+    return (ux / scale).reshape(shape), (uy / scale).reshape(shape)
 
 
 def _transverse(ux, uy, c):

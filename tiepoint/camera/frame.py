@@ -68,13 +68,15 @@ class FrameModel(CameraModel):
         n = np.size(lines)
         return np.repeat(self._state["sun_position"][None, :], n, axis=0)
 
-    def _rays(self, lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _ray_components(self, lines: np.ndarray, samples: np.ndarray):
         s = self._state
         dx, dy = focal_plane(s, lines, samples)
         ux, uy = self._distortion.remove(dx, dy)
-        cam = s.get("look_sign", 1.0) * np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
-        look = cam @ self._matrix.T
-        return np.repeat(s["position"][None, :], len(lines), axis=0), look
+        sign = s.get("look_sign", 1.0)
+        cam = (sign * ux, sign * uy, sign * s["focal_length"])
+        m = self._matrix
+        look = tuple(m[k, 0] * cam[0] + m[k, 1] * cam[1] + m[k, 2] * cam[2] for k in range(3))
+        return tuple(s["position"]), look
 
     def ground_to_image(self, xyz: Any, precision: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
         """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)`` (m), in closed form.

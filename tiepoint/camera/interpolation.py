@@ -81,43 +81,64 @@ class UniformLagrange:
     """:func:`lagrange_uniform` precomputed as one polynomial in ``u`` per table interval (fast).
 
     The interpolant on interval ``i`` (the order chosen for it as in USGSCSM) is expanded once into
-    powers of ``u = (t - t0)/dt - i``; evaluation is a gather and an 8-term Horner scheme. Results agree
-    with :func:`lagrange_uniform` to rounding.
+    powers of ``u = (t - t0)/dt - i``; evaluation is a gather and an 8-term Horner scheme per component,
+    on flat arrays (:meth:`components`). Results agree with :func:`lagrange_uniform` to rounding.
     """
 
     def __init__(self, values: np.ndarray, t0: float, dt: float, max_order: int = 8) -> None:
         values = np.asarray(values, dtype=float)
         self.t0, self.dt, self.n = float(t0), float(dt), len(values)
+        self.ncomp = values.shape[1]
         n = self.n
         if n < 2:
-            self.coeffs = np.zeros((8, 1, values.shape[1]))
-            self.coeffs[0, 0] = values[0]
-            return
-        index = np.arange(n - 1)
-        order = np.full(n - 1, 2)
-        order[(index >= 1) & (index < n - 2)] = 4
-        order[(index >= 2) & (index < n - 3)] = 6
-        order[(index >= 3) & (index < n - 4)] = 8
-        order = np.minimum(order, max_order)
-        coeffs = np.zeros((n - 1, 8, values.shape[1]))
-        for o in np.unique(order):
-            sel = np.nonzero(order == o)[0]
-            rows = sel[:, None] + _NODES[int(o)][None, :]
-            coeffs[sel] = np.einsum("kp,mkc->mpc", _power_basis(int(o)), values[rows])
-        self.coeffs = np.ascontiguousarray(coeffs.transpose(1, 0, 2))  # (power, interval, component)
+            coeffs = np.zeros((1, 8, self.ncomp))
+            coeffs[0, 0] = values[0]
+        else:
+            index = np.arange(n - 1)
+            order = np.full(n - 1, 2)
+            order[(index >= 1) & (index < n - 2)] = 4
+            order[(index >= 2) & (index < n - 3)] = 6
+            order[(index >= 3) & (index < n - 4)] = 8
+            order = np.minimum(order, max_order)
+            coeffs = np.zeros((n - 1, 8, self.ncomp))
+            for o in np.unique(order):
+                sel = np.nonzero(order == o)[0]
+                rows = sel[:, None] + _NODES[int(o)][None, :]
+                coeffs[sel] = np.einsum("kp,mkc->mpc", _power_basis(int(o)), values[rows])
+        # (component, power, interval): each row a flat table for one gather
+        self.coeffs = np.ascontiguousarray(coeffs.transpose(2, 1, 0))
+        self._last = max(n - 2, 0)
+
+    def locate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Interval index (clamped to the table: outside it the end polynomials extrapolate) and ``u``.
+
+        A NaN time gives interval 0 and a NaN ``u``, so NaN propagates to the values.
+        """
+        fndex = np.subtract(times, self.t0)
+        fndex /= self.dt
+        index = np.fmax(fndex, 0.0)  # fmax/fmin ignore NaN: NaN -> 0
+        np.fmin(index, self._last, out=index)
+        np.trunc(index, out=index)
+        fndex -= index
+        return index.astype(np.intp), fndex
+
+    def components(self, times: np.ndarray) -> list[np.ndarray]:
+        """Interpolated values at flat ``times``: one 1-D array per component."""
+        index, u = self.locate(times)
+        tmp = np.empty_like(u)
+        out = []
+        for table in self.coeffs:  # index is in range already: mode="clip" skips the bounds check
+            value = table[7].take(index, mode="clip")
+            for p in range(6, -1, -1):
+                value *= u
+                value += table[p].take(index, out=tmp, mode="clip")
+            out.append(value)
+        return out
 
     def __call__(self, times: np.ndarray) -> np.ndarray:
         """Interpolated values ``(len(times), ncomp)``."""
         times = np.atleast_1d(np.asarray(times, dtype=float))
-        fndex = (times - self.t0) / self.dt
-        index = np.nan_to_num(np.trunc(fndex), nan=0.0, posinf=self.n, neginf=0.0)
-        index = np.clip(index, 0, max(self.n - 2, 0)).astype(np.intp)
-        u = (fndex - index)[:, None]
-        out = self.coeffs[7].take(index, axis=0)
-        for p in range(6, -1, -1):
-            out *= u
-            out += self.coeffs[p].take(index, axis=0)
-        return out
+        return np.stack(self.components(times), axis=1)
 
 
 def hermite_resample(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from tiepoint.camera import rotation as rot
-from tiepoint.camera.base import CameraModel, arrays_from_lists, as_xyz
+from tiepoint.camera.base import CameraModel, arrays_from_lists, as_xyz, chunks
 from tiepoint.camera.distortion import Distortion
 from tiepoint.camera.interpolation import UniformLagrange
 from tiepoint.camera.isd import Orientations, States, get, get_array, get_count, get_float, radii_m
@@ -164,48 +164,70 @@ class LineScanModel(CameraModel):
         """Exposure time of image lines, seconds relative to :attr:`center_time`."""
         s = self._state
         lines = np.asarray(lines, dtype=float)
-        i = np.clip(np.searchsorted(s["int_time_lines"], lines, side="right") - 1, 0, None)
-        return s["int_time_start_times"][i] + s["int_times"][i] * (lines - s["int_time_lines"][i] + 0.5)
-
-    def _rotation(self, times: np.ndarray) -> np.ndarray:
-        return rot.to_matrix(self._quaternion(times))
+        starts = s["int_time_lines"]
+        if len(starts) == 1:  # one line rate: the same formula with scalars
+            t = lines - starts[0]
+            t += 0.5
+            t *= s["int_times"][0]
+            t += s["int_time_start_times"][0]
+            return t
+        i = np.clip(np.searchsorted(starts, lines, side="right") - 1, 0, None)
+        return s["int_time_start_times"][i] + s["int_times"][i] * (lines - starts[i] + 0.5)
 
     def sun_position(self, lines: Any) -> np.ndarray:
         """Body-fixed sun positions ``(N, 3)`` (m) at the exposure times of ``lines``."""
         return self._sun(self.image_time(np.ravel(np.asarray(lines, dtype=float))))
 
     # ---------------------------------------------------------------- image -> ground
-    def _rays(self, lines: np.ndarray, samples: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _ray_components(self, lines: np.ndarray, samples: np.ndarray):
         s = self._state
         t = self.image_time(lines)
-        pos = self._position(t)
-        dx, dy = focal_plane(s, np.zeros_like(samples), samples)
+        pos = self._position.components(t)
+        quat = self._quaternion.components(t)
+        dx, dy = focal_plane(s, 0.0, samples)
         ux, uy = self._distortion.remove(dx, dy)
         # USGSCSM's camera look is (-x, -y, -f) and its intersection takes the root nearest the sensor
         # on the whole line, so either sign of the boresight works there; tiepoint orients the ray
         # toward the body once per model (``look_sign``) and intersects in front of the sensor only.
         sign = s.get("look_sign", 1.0)
-        cam = sign * np.stack([ux, uy, np.full_like(ux, s["focal_length"])], axis=1)
-        cam /= np.linalg.norm(cam, axis=1, keepdims=True)
-        look = np.einsum("nij,nj->ni", self._rotation(t), cam)
-        return pos, look
+        cx, cy, cz = sign * ux, sign * uy, sign * s["focal_length"]
+        norm = cx * cx
+        norm += cy * cy
+        norm += cz * cz
+        norm = np.sqrt(norm, out=norm)
+        cx /= norm
+        cy /= norm
+        return pos, rot.rotate(quat, (cx, cy, cz / norm))
 
     # ---------------------------------------------------------------- ground -> image
-    def _detector_view(self, lines: np.ndarray, xyz: np.ndarray, precision: float = DISTORTION_PRECISION):
-        """Distorted focal-plane (x, y) of ground points seen from the sensor at image ``lines``."""
+    def _detector_view(
+        self, lines: np.ndarray, ground: tuple[np.ndarray, ...], precision: float = DISTORTION_PRECISION
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Distorted focal-plane (x, y) of ground points ``(x, y, z)`` seen from the sensor at ``lines``."""
         s = self._state
         t = self.image_time(lines)
-        body_look = xyz - self._position(t)
-        cam = np.einsum("nji,nj->ni", self._rotation(t), body_look)  # R^T @ look
-        scale = s["focal_length"] / cam[:, 2]
-        return self._distortion.apply(cam[:, 0] * scale, cam[:, 1] * scale, precision)
+        pos = self._position.components(t)
+        for k in range(3):
+            np.subtract(ground[k], pos[k], out=pos[k])
+        cx, cy, cz = rot.rotate(self._quaternion.components(t), pos, transpose=True)  # R^T @ look
+        scale = np.divide(s["focal_length"], cz, out=cz)
+        cx *= scale
+        cy *= scale
+        return self._distortion.apply(cx, cy, precision)
 
-    def _line_error(self, lines: np.ndarray, xyz: np.ndarray) -> np.ndarray:
+    def _line_offset(self, lines: np.ndarray, ground: tuple[np.ndarray, ...]):
+        """Image-line offset of ground points from the detector line exposed at ``lines``, and the
+        distorted focal-plane (x, y) it comes from."""
         s = self._state
-        fx, fy = self._detector_view(lines, xyz)
+        fx, fy = self._detector_view(lines, ground)
         il = s["itrans_line"]
-        det_line = il[0] + il[1] * fx + il[2] * fy + s["detector_line_origin"] - s["starting_detector_line"]
-        return det_line / s["line_summing"]
+        det_line = il[1] * fx
+        det_line += il[0]
+        det_line += il[2] * fy
+        det_line += s["detector_line_origin"]
+        det_line -= s["starting_detector_line"]
+        det_line /= s["line_summing"]
+        return det_line, fx, fy
 
     def ground_to_image(self, xyz: Any, precision: float = 1e-4) -> tuple[np.ndarray, np.ndarray]:
         """Image ``(lines, samples)`` of body-fixed ground points ``(N, 3)`` (m).
@@ -214,31 +236,44 @@ class LineScanModel(CameraModel):
         line (secant method from a projective first guess, as USGSCSM), then maps the focal-plane
         position to the sample. ``precision`` is the line tolerance of the search.
         """
-        s = self._state
         pts = as_xyz(xyz)
-        approx = self._approx_lines(pts)
+        lines = np.empty(len(pts))
+        samples = np.empty(len(pts))
+        for sl in chunks(len(pts)):
+            lines[sl], samples[sl] = self._ground_to_image(pts[sl], precision)
+        return lines, samples
+
+    def _ground_to_image(self, pts: np.ndarray, precision: float) -> tuple[np.ndarray, np.ndarray]:
+        s = self._state
+        ground = tuple(np.ascontiguousarray(pts[:, k]) for k in range(3))
+        approx = self._approx_lines(ground)
         t0 = np.zeros(len(pts))
-        e0 = self._line_error(approx + t0, pts)
+        e0 = self._line_offset(approx, ground)[0]
         t1 = np.full(len(pts), 0.1)
-        e1 = self._line_error(approx + t1, pts)
+        e1, fx, fy = self._line_offset(approx + t1, ground)
         active = np.isfinite(e1) & (np.abs(e1) > precision) & (e1 != e0)
         for _ in range(14):
-            idx = np.nonzero(active)[0]
-            if not len(idx):
+            if not active.any():
                 break
-            t2 = t1[idx] - e1[idx] * (t1[idx] - t0[idx]) / (e1[idx] - e0[idx])
-            e2 = self._line_error(approx[idx] + t2, pts[idx])
-            t0[idx], e0[idx] = t1[idx], e1[idx]
+            idx = slice(None) if active.all() else np.nonzero(active)[0]  # a slice copies nothing
+            a0, a1, b0, b1 = t0[idx], t1[idx], e0[idx], e1[idx]
+            t2 = a1 - b1 * (a1 - a0) / (b1 - b0)
+            e2, fx2, fy2 = self._line_offset(approx[idx] + t2, tuple(g[idx] for g in ground))
+            still = np.isfinite(e2) & (np.abs(e2) > precision) & (e2 != b1)
+            t0[idx], e0[idx] = a1, b1
             t1[idx], e1[idx] = t2, e2
-            active[idx] = np.isfinite(e2) & (np.abs(e2) > precision) & (e2 != e0[idx])
-        lines = approx + t1
-        fx, fy = self._detector_view(lines, pts)
-        il, isamp = s["itrans_line"], s["itrans_sample"]
-        det_line = il[0] + il[1] * fx + il[2] * fy
-        det_sample = isamp[0] + isamp[1] * fx + isamp[2] * fy
-        det_line += s["detector_line_origin"] - s["starting_detector_line"]
+            fx[idx], fy[idx] = fx2, fy2
+            active[idx] = still
+        # the last evaluation of each point is its answer: line + its offset, sample from its (fx, fy)
+        isamp = s["itrans_sample"]
+        det_sample = isamp[1] * fx
+        det_sample += isamp[0]
+        det_sample += isamp[2] * fy
         det_sample += s["detector_sample_origin"] - s["starting_detector_sample"]
-        return lines + det_line / s["line_summing"], det_sample / s["sample_summing"]
+        det_sample /= s["sample_summing"]
+        lines = approx + t1
+        lines += e1
+        return lines, det_sample
 
     # ---------------------------------------------------------------- first guess
     def _projective_approximation(self) -> np.ndarray | None:
@@ -264,14 +299,20 @@ class LineScanModel(CameraModel):
             coeffs.append(c)
         return np.concatenate([center, [scale], coeffs[0], coeffs[1]])
 
-    def _approx_lines(self, pts: np.ndarray) -> np.ndarray:
+    def _approx_lines(self, ground: tuple[np.ndarray, ...]) -> np.ndarray:
+        """First-guess lines of ground points ``(x, y, z)`` from the rational fit (image centre if none)."""
         nl = float(self.image_lines)
         if self._proj is None:
-            return np.full(len(pts), nl / 2.0)
+            return np.full(len(ground[0]), nl / 2.0)
         center, scale, cl = self._proj[:3], self._proj[3], self._proj[4:11]
-        gn = (pts - center) / scale
-        den = 1.0 + gn @ cl[4:7]
+        num = np.full(len(ground[0]), cl[0])
+        den = np.ones(len(ground[0]))
+        for k in range(3):
+            gn = ground[k] - center[k]
+            gn /= scale
+            num += gn * cl[1 + k]
+            den += gn * cl[4 + k]
         with np.errstate(divide="ignore", invalid="ignore"):
-            line = (cl[0] + gn @ cl[1:4]) / den
-        line = np.where(np.isfinite(line), line, nl / 2.0)
-        return np.clip(line, 0.0, nl)
+            line = np.divide(num, den, out=num)
+        line[~np.isfinite(line)] = nl / 2.0
+        return np.clip(line, 0.0, nl, out=line)

@@ -107,3 +107,54 @@ def make_continuous(q: np.ndarray) -> np.ndarray:
     flips = np.sum(q[1:] * q[:-1], axis=-1) < 0
     sign = np.concatenate([[1.0], np.where(np.cumsum(flips) % 2 == 1, -1.0, 1.0)])
     return q * sign[:, None]
+
+
+def rotate(
+    q: tuple[np.ndarray, ...] | list[np.ndarray],
+    v: tuple[np.ndarray, ...] | list[np.ndarray],
+    transpose: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``R(q) @ v`` (or ``R(q).T @ v``) for flat component arrays, without forming the matrices.
+
+    ``q = (w, x, y, z)`` need not be unit (it is normalized, as :func:`to_matrix` does); ``v = (x, y, z)``.
+    Uses ``v + 2 / |q|^2 * (w (u x v) + u x (u x v))`` with ``u = (x, y, z)``; the transpose is the
+    rotation by the conjugate (``w -> -w``).
+    """
+    w, x, y, z = q
+    vx, vy, vz = v
+    # c = u x v
+    cx = y * vz
+    cx -= z * vy
+    cy = z * vx
+    cy -= x * vz
+    cz = x * vy
+    cz -= y * vx
+    # d = u x c
+    dx = y * cz
+    dx -= z * cy
+    dy = z * cx
+    dy -= x * cz
+    dz = x * cy
+    dz -= y * cx
+    # scale = 2 / |q|^2, signed by the direction of the rotation for the w term
+    n2 = w * w
+    n2 += x * x
+    n2 += y * y
+    n2 += z * z
+    scale = np.divide(2.0, n2, out=n2)
+    ws = w * scale
+    if transpose:
+        np.negative(ws, out=ws)
+    cx *= ws
+    cy *= ws
+    cz *= ws
+    dx *= scale
+    dy *= scale
+    dz *= scale
+    cx += dx
+    cy += dy
+    cz += dz
+    cx += vx
+    cy += vy
+    cz += vz
+    return cx, cy, cz

@@ -88,8 +88,7 @@ def main(
     Path
         The keypoint file.
     """
-    from tiepoint.io import content_hash as hash_file
-    from tiepoint.io import open_image  # lazy: io is the stage before this one
+    from tiepoint.io import content_hash as hash_file  # lazy: io is the stage before this one
 
     if isinstance(config, JobConfig):
         keypoint_dir = config.output.keypoint_dir if keypoint_dir is None else keypoint_dir
@@ -98,8 +97,7 @@ def main(
     digest = hash_file(image_path) if content_hash is None else content_hash
     if not overwrite and is_current(path, digest, features, need_ground=ground is not None):
         return path
-    with open_image(image_path) as image:
-        keypoints = extract(image, features)
+    keypoints = extract(image_path, features)  # opened there, and re-opened to bound mapped pages
     ground_arrays = ground(keypoints) if ground is not None and len(keypoints) else None
     return write_keypoints(
         path, keypoints, image_path=image_path, content_hash=digest, ground=ground_arrays,

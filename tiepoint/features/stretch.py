@@ -1,9 +1,16 @@
 """DN to 8 bit: a robust percentile stretch computed on valid pixels, and the keypoint mask.
 
-The stretch limits come from a regular subsample of the valid pixels (every ``step``-th line and
-sample, counted from the image origin), read strip by strip through the image's windowed reader so
-memory stays bounded. The same subsample is used whether the image is then processed whole or in
-tiles, and every tile is stretched with the same mapping, so tiles agree at their seams.
+The stretch limits come from a deterministic regular subsample of the valid pixels: every ``step``-th
+sample of every ``step``-th line, counted from the image origin, with ``step`` chosen so that at most
+:data:`MAX_SAMPLES` pixels are drawn. Only the sampled lines are read (in strips when every line is
+sampled), so the pass costs little time and memory whatever the image size. The same subsample is
+used whether the image is then processed whole or in tiles, and every tile is stretched with the same
+mapping, so tiles agree at their seams.
+
+Sampling error: the limits move by at most a few DN from those of all pixels; on the test and
+benchmark images (``tests/features/test_stretch.py``) the 8-bit mapping changes by at most 0.25 of a
+grey level, below the half grey level at which a pixel's rounded 8-bit value could change by more
+than one.
 """
 
 from __future__ import annotations
@@ -16,10 +23,10 @@ import numpy as np
 
 from tiepoint.features.source import ImageSource
 
-MAX_SAMPLES = 4_000_000
+MAX_SAMPLES = 1_000_000
 """Most pixels the percentile subsample takes."""
-STRIP_PIXELS = 8_000_000
-"""Pixels per strip read while sampling (bounds memory: ~10 bytes per pixel)."""
+STRIP_PIXELS = 4_000_000
+"""Pixels per strip read while sampling every line (bounds memory: ~10 bytes per pixel)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,19 +76,49 @@ def compute_stretch(
     """
     lines, samples = image.shape[-2:]
     step = sample_step((lines, samples), max_samples)
-    strip = max(step, (STRIP_PIXELS // max(samples, 1)) // step * step)
     chunks = []
-    for l0 in range(0, lines, strip):
-        data = _band0(image.read(window=((l0, min(l0 + strip, lines)), (0, samples))))[::step, ::step]
-        values = np.ma.getdata(data)[valid_pixels(data)]
-        chunks.append(values.astype(np.float64, copy=False))
+    for window in _sample_windows(lines, samples, step):
+        data = _band0(image.read(window=window))[::step, ::step]
+        chunks.append(np.ma.getdata(data)[valid_pixels(data)])
     values = np.concatenate(chunks) if chunks else np.zeros(0)
     if values.size == 0:
         return None
-    lo, median, hi = np.percentile(values, [percentiles[0], 50.0, percentiles[1]])
+    lo, median, hi = percentiles_of(values, [percentiles[0], 50.0, percentiles[1]])
     stretch = Stretch(float(lo), float(hi), 0)
     fill = int(np.clip(round((median - lo) * stretch.scale), 0, 255))
     return Stretch(float(lo), float(hi), fill)
+
+
+HISTOGRAM_BINS = 1 << 20
+"""Integer samples spanning at most this many values get exact percentiles from a histogram."""
+
+
+def percentiles_of(values: np.ndarray, q: list[float]) -> np.ndarray:
+    """``np.percentile(values, q)`` (linear interpolation between order statistics).
+
+    Integer values spanning at most :data:`HISTOGRAM_BINS` take the order statistics from a histogram
+    (one counting pass, no sort of a float copy); the result is the same.
+    """
+    if values.dtype.kind in "iu" and values.size:
+        low = int(values.min())
+        if int(values.max()) - low < HISTOGRAM_BINS:
+            cumulative = np.cumsum(np.bincount(np.subtract(values, low, dtype=np.intp)))
+            rank = (values.size - 1) * np.asarray(q, dtype=float) / 100.0
+            below = np.floor(rank)
+            order = np.searchsorted(cumulative, np.stack([below, np.minimum(below + 1, values.size - 1)]),
+                                    side="right") + low  # fmt: skip
+            a, b = order.astype(float)
+            return a + (b - a) * (rank - below)
+    return np.percentile(values.astype(np.float64, copy=False), q)
+
+
+def _sample_windows(lines: int, samples: int, step: int) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Windows holding the sampled lines ``0, step, 2 step, ...``: strips when every line is sampled,
+    else one line each (the lines in between are never read)."""
+    if step == 1:
+        strip = max(1, STRIP_PIXELS // max(samples, 1))
+        return [((l0, min(l0 + strip, lines)), (0, samples)) for l0 in range(0, lines, strip)]
+    return [((l0, l0 + 1), (0, samples)) for l0 in range(0, lines, step)]
 
 
 def _band0(data: np.ma.MaskedArray) -> np.ma.MaskedArray:
