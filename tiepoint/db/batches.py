@@ -9,6 +9,10 @@ ROWS_PER_STATEMENT = 500
 """Rows per multi-row INSERT/UPDATE and ids per ``IN (...)`` list: well inside SQLite's bound-variable
 limit (32,766) even for wide rows, and large enough that per-statement overhead does not matter."""
 
+ROWS_PER_BULK = 50_000
+"""Rows per bulk transfer (an ``executemany`` call on SQLite, a ``COPY`` on PostgreSQL) of
+:mod:`tiepoint.db.bulk`: bounds the rows held as Python tuples at a time."""
+
 T = TypeVar("T")
 
 
@@ -20,4 +24,4 @@ def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Seque
         yield items[start : start + size]
 
 
-__all__ = ["ROWS_PER_STATEMENT", "chunks"]
+__all__ = ["ROWS_PER_BULK", "ROWS_PER_STATEMENT", "chunks"]
