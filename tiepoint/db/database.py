@@ -442,6 +442,21 @@ class Database:
         with self._read() as session:
             return network.network_table(session.connection(), point_columns, measure_columns, lonlat=lonlat)
 
+    def apply_network_import(
+        self,
+        points: dict[str, np.ndarray],
+        adjusted: dict[str, np.ndarray],
+        measures: dict[str, np.ndarray],
+        ignored_measures: np.ndarray,
+        reason: str,
+    ) -> None:
+        """Store an imported network's flags, adjusted points and residuals in one transaction (see
+        :func:`tiepoint.db.network.apply_import`; :func:`tiepoint.network.import_network` calls it)."""
+        with translated("importing a network", self.url), self._write_engine.begin() as conn:
+            network.apply_import(
+                conn, points, adjusted, measures, ignored_measures, reason, self.body.srid, datetime.now(UTC)
+            )
+
     def images_to_register(self, paths: Sequence[str] | None = None) -> list[str]:
         """Paths of the images with measures waiting for registration (among *paths* if given)."""
         with self._read() as session:

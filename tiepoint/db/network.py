@@ -380,7 +380,7 @@ _FAILURES = tuple(s for s in REGISTRATION_STATES if s not in ("pending", "refere
 def refresh_points(conn: Connection, point_ids: np.ndarray | None, now: datetime) -> None:
     """Depth, reference measure, deletion when empty, and ``ignore`` of points (all when None).
 
-    A point whose reference measure is gone (or ignored) takes the measure with the finest ground
+    A point whose reference measure is gone takes the measure with the finest ground
     resolution (then the smallest emission angle, then the lowest image id) that is not ignored: it
     becomes the ``reference`` at its a-priori position, and the point's other measures become
     ``pending`` again (their registration was relative to the old reference; those ignored for a
@@ -395,7 +395,7 @@ def refresh_points(conn: Connection, point_ids: np.ndarray | None, now: datetime
     failures = ", ".join(f"'{s}'" for s in _FAILURES)
     orphan = (
         "(reference_measure_id IS NULL OR NOT EXISTS (SELECT 1 FROM measures r "
-        "WHERE r.id = points.reference_measure_id AND r.point_id = points.id AND NOT r.ignore))"
+        "WHERE r.id = points.reference_measure_id AND r.point_id = points.id))"
     )
     good = "(SELECT count(*) FROM measures m WHERE m.point_id = points.id AND NOT m.ignore)"
     statements = [
@@ -447,6 +447,64 @@ def drop_stale_measures(conn: Connection, now: datetime) -> int:
     return len(ids)
 
 
+def apply_import(
+    conn: Connection,
+    points: dict[str, np.ndarray],
+    adjusted: dict[str, np.ndarray],
+    measures: dict[str, np.ndarray],
+    ignored_measures: np.ndarray,
+    reason: str,
+    srid: int,
+    now: datetime,
+) -> None:
+    """Store what an imported network says (see :func:`tiepoint.network.exchange.import_network`).
+
+    *points*: ``id``, ``ignore``, ``ignore_reason`` of points whose flag the network sets (or this
+    import had set). *adjusted*: ``id``, ``adjusted_x/y/z``, ``lon``, ``lat`` (the new map position).
+    *measures*: ``id``, ``jigsaw_rejected``, ``sample_residual``, ``line_residual`` of the measures
+    matched; of those, *ignored_measures* are ignored with *reason*, the others lose an ignore of
+    that reason. Then the touched points are refreshed (:func:`refresh_points`).
+    """
+    if len(points["id"]):
+        bulk_update(conn, POINTS_TABLE, "id", {**points, "updated": now})
+    if len(adjusted["id"]):
+        bulk_update(
+            conn,
+            POINTS_TABLE,
+            "id",
+            {
+                "id": adjusted["id"],
+                "adjusted_x": adjusted["adjusted_x"],
+                "adjusted_y": adjusted["adjusted_y"],
+                "adjusted_z": adjusted["adjusted_z"],
+                "geom": Points(adjusted["lon"], adjusted["lat"], srid),
+                "updated": now,
+            },
+        )
+    ids = np.asarray(measures["id"], dtype=np.int64)
+    if len(ids):
+        bulk_update(conn, MEASURES_TABLE, "id", measures)
+        for chunk in chunks(ids.tolist()):
+            stmt = text(
+                "UPDATE measures SET ignore = false, ignore_reason = NULL WHERE ignore_reason = :reason "
+                "AND id IN :ids"
+            ).bindparams(_expanding("ids"))
+            conn.execute(stmt, {"reason": reason, "ids": list(chunk)})
+        for chunk in chunks(np.asarray(ignored_measures, dtype=np.int64).tolist()):
+            stmt = text(
+                "UPDATE measures SET ignore = true, ignore_reason = :reason WHERE id IN :ids"
+            ).bindparams(_expanding("ids"))
+            conn.execute(stmt, {"reason": reason, "ids": list(chunk)})
+    touched = [np.asarray(points["id"], dtype=np.int64), np.asarray(adjusted["id"], dtype=np.int64)]
+    sql = "SELECT DISTINCT point_id FROM measures WHERE id IN :ids"
+    touched += [ints(_fetch_in(conn, sql, list(chunk))[0]) for chunk in chunks(ids.tolist())]
+    if conn.dialect.name == "sqlite" and len(adjusted["id"]):
+        from tiepoint.db.gpkg import update_contents_extent
+
+        update_contents_extent(conn, POINTS_TABLE, "geom")
+    refresh_points(conn, np.unique(np.concatenate(touched)), now)
+
+
 # ------------------------------------------------------------------------------------------ tables
 
 POINT_COLUMNS = (
@@ -490,7 +548,9 @@ class NetworkTable:
         return np.searchsorted(self.points["id"], self.measures["point_id"])
 
 
-def _typed(name: str, column: np.ndarray) -> np.ndarray:
+def _typed(name: str, column: np.ndarray, text_ids: bool = False) -> np.ndarray:
+    if text_ids and name == "point_id":  # the points' own id is text; a measure's point_id a row id
+        return np.asarray(column, dtype=object)
     if name in _INT_COLUMNS:
         return ints(column)
     if name in _BOOL_COLUMNS:
@@ -529,7 +589,7 @@ def network_table(
         else:
             select_p += ["ST_MinX(geom)", "ST_MinY(geom)"]
     praw = fetch_columns(conn, f"SELECT {', '.join(select_p)} FROM points ORDER BY id")
-    points = {name: _typed(name, col) for name, col in zip(pcols, praw, strict=False)}
+    points = {name: _typed(name, col, text_ids=True) for name, col in zip(pcols, praw, strict=False)}
     if lonlat:
         points["lon"], points["lat"] = floats(praw[-2]), floats(praw[-1])
     mraw = fetch_columns(conn, f"SELECT {', '.join(mcols)} FROM measures ORDER BY point_id, image_id")
@@ -547,6 +607,7 @@ __all__ = [
     "NetworkTable",
     "NewNetwork",
     "PairInputs",
+    "apply_import",
     "drop_stale_measures",
     "existing_measures",
     "insert_network",

@@ -8,8 +8,10 @@ The stage (dispatcher side; the database and the dispatcher are imported when ca
     register(config=None, *, force=False, client=None, progress=False, timeout=None) -> RegistrationRun
     add_points(db, config=None) -> PointsUpdate     # points.py: the dispatcher-side step of build
     network_report(db, min_points=3) -> NetworkReport   # report.py
-    export_network(db, out, *, version=5, format="isis", include_ignored=False) -> list[Path]
-    import_network(db, net) -> ImportSummary        # exchange.py: adjusted points, ignore flags
+    export_network(db, out, *, version=5, format="isis", include_ignored=False, network_id=None,
+                   description=None) -> list[Path]   # exchange.py: OUT.net + OUT.lis, or ASP .match
+    import_network(db, net, *, lon_domain=360) -> ImportSummary  # exchange.py: adjusted points, flags
+    network_from_db(db, *, include_ignored=False, ...) -> (ControlNetwork, {serial: path})
     register_image(task, config) -> RegistrationRecord  # job.py: what a worker runs (no database)
 
 The computational core (arrays in, arrays or records out; no database, no dispatch)::
@@ -49,6 +51,7 @@ from __future__ import annotations
 from tiepoint.network.apriori import SOURCES, AprioriPoints, apriori_points
 from tiepoint.network.chips import local_affine, read_chips, warp_chips
 from tiepoint.network.errors import NetworkError
+from tiepoint.network.exchange import ImportSummary, export_network, import_network, network_from_db
 from tiepoint.network.ground_offsets import image_ground_offsets
 from tiepoint.network.points import PointsUpdate, add_points
 from tiepoint.network.register import STATUSES, Registration, RegistrationBatch, register_batch, register_chip
@@ -67,6 +70,7 @@ __all__ = [
     "SOURCES",
     "STATUSES",
     "AprioriPoints",
+    "ImportSummary",
     "MeasureRegistration",
     "NetworkBuild",
     "NetworkError",
@@ -82,9 +86,12 @@ __all__ = [
     "apriori_points",
     "build",
     "build_tracks",
+    "export_network",
     "extend_tracks",
     "image_ground_offsets",
+    "import_network",
     "local_affine",
+    "network_from_db",
     "network_report",
     "read_chips",
     "register",
