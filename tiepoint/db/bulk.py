@@ -94,11 +94,19 @@ def _rows(columns: Mapping[str, Any], dialect: str) -> list[tuple]:
 
 
 def _copy(conn: Connection, table: str, names: Sequence[str], rows: Sequence[tuple]) -> None:
+    """``COPY table (names) FROM STDIN`` on the connection's psycopg cursor; driver errors are raised
+    as SQLAlchemy's (``IntegrityError``, ...), as for statements run through SQLAlchemy."""
+    import psycopg
+    from sqlalchemy.exc import DBAPIError
+
+    sql = f"COPY {table} ({', '.join(names)}) FROM STDIN"
     cursor = conn.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"COPY {table} ({', '.join(names)}) FROM STDIN") as copy:
+        with cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+    except psycopg.Error as exc:
+        raise DBAPIError.instance(sql, None, exc, psycopg.Error) from exc
     finally:
         cursor.close()
 
