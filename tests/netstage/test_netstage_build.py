@@ -142,7 +142,9 @@ def test_no_subpixel_leaves_measures_pending_for_a_later_run(matched, net_client
     )
     db = _db(cfg)
     try:
-        waiting = db.execute_sql("SELECT count(DISTINCT image_id) FROM measures WHERE status = 'pending'")[0][0]
+        waiting = db.execute_sql("SELECT count(DISTINCT image_id) FROM measures WHERE status = 'pending'")[0][
+            0
+        ]
     finally:
         db.close()
     on = network.build(cfg, client=net_client, timeout=600)
