@@ -7,46 +7,13 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from dbtest_network import empty_pairs, network_rows
 from dbtest_records import make_record
 from shapely.geometry import box
 
 from tiepoint.db import Database, DatabaseError
-from tiepoint.db.network import FEW_MEASURES, NewNetwork, PairInputs
+from tiepoint.db.network import FEW_MEASURES
 from tiepoint.records import PairRecord, RegistrationRecord
-
-
-def _empty_pairs() -> PairInputs:
-    return PairInputs(np.empty(0, np.int64), [], np.empty(0, np.int64), np.empty(0, np.int64), [], [])
-
-
-def _network(points: list[list[tuple[int, int]]], reference: list[int] | None = None, **extra) -> NewNetwork:
-    """New points given as lists of (image id, keypoint row); reference: index within each point."""
-    owner = np.concatenate([np.full(len(p), k) for k, p in enumerate(points)]).astype(np.int64)
-    flat = [m for p in points for m in p]
-    image = np.array([m[0] for m in flat], dtype=np.int64)
-    keypoint = np.array([m[1] for m in flat], dtype=np.int64)
-    starts = np.concatenate([[0], np.cumsum([len(p) for p in points])[:-1]])
-    ref = starts + np.asarray(reference if reference is not None else [0] * len(points))
-    n, m = len(points), len(flat)
-    return NewNetwork(
-        apriori=np.tile([3396190.0, 0.0, 0.0], (n, 1)),
-        apriori_method=np.array(["rays"] * n, dtype=object),
-        height_m=np.zeros(n),
-        convergence_deg=np.full(n, 10.0),
-        ray_rms_m=np.ones(n),
-        spread_m=np.ones(n),
-        lon=np.linspace(10.1, 10.9, n),
-        lat=np.linspace(-0.5, 0.5, n),
-        reference=ref.astype(np.int64),
-        new_point=owner,
-        point_row=np.full(m, -1, np.int64),
-        image=image,
-        keypoint=keypoint,
-        x=keypoint * 1.5,
-        y=keypoint * 2.5,
-        emission_deg=np.full(m, 5.0),
-        resolution_m=extra.get("resolution", np.full(m, 6.0)),
-    )
 
 
 def _images(db: Database, n: int = 3) -> list[int]:
@@ -56,8 +23,8 @@ def _images(db: Database, n: int = 3) -> list[int]:
 def test_insert_gives_ids_and_the_points_layer(db_url):
     with Database(db_url) as db:
         a, b, c = _images(db)
-        result = db.write_network(_network([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)], [(b, 2), (c, 2)]]),
-                                  _empty_pairs())  # fmt: skip
+        rows = network_rows([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)], [(b, 2), (c, 2)]])
+        result = db.write_network(rows, empty_pairs())
         table = db.network_table()
         p, m = table.points, table.measures
         assert p["point_id"].tolist() == ["tp00000001", "tp00000002", "tp00000003"]
@@ -79,7 +46,7 @@ def test_insert_gives_ids_and_the_points_layer(db_url):
         else:
             assert db.execute_sql("SELECT DISTINCT ST_SRID(geom) FROM points")[0][0] == db.body.srid
         # the next insert continues the ids (PostgreSQL: the sequences too)
-        more = db.write_network(_network([[(a, 5), (c, 5)]]), _empty_pairs())
+        more = db.write_network(network_rows([[(a, 5), (c, 5)]]), empty_pairs())
         assert more.point_ids.tolist() == [4] and more.measure_ids.tolist() == [8, 9]
         stamp = "'2026-01-01T00:00:00.000000Z'"
         db.execute_sql("INSERT INTO points (point_id, type, ignore, depth, created, updated) VALUES "
@@ -90,23 +57,23 @@ def test_insert_gives_ids_and_the_points_layer(db_url):
 def test_the_database_refuses_duplicates(db_url):
     with Database(db_url) as db:
         a, b, _ = _images(db)
-        db.write_network(_network([[(a, 0), (b, 0)]]), _empty_pairs())
+        db.write_network(network_rows([[(a, 0), (b, 0)]]), empty_pairs())
         with pytest.raises(DatabaseError, match=r"(?i)unique"):  # keypoint 0 of image a is used
-            db.write_network(_network([[(a, 0), (b, 7)]]), _empty_pairs())
+            db.write_network(network_rows([[(a, 0), (b, 7)]]), empty_pairs())
         with pytest.raises(DatabaseError, match=r"(?i)unique"):  # two measures of one point in image b
-            db.write_network(_network([[(a, 3), (b, 3), (b, 4)]]), _empty_pairs())
+            db.write_network(network_rows([[(a, 3), (b, 3), (b, 4)]]), empty_pairs())
         assert db.execute_sql("SELECT count(*) FROM points")[0][0] == 1  # nothing half-written
         assert db.execute_sql("SELECT count(*) FROM measures")[0][0] == 2
         with pytest.raises(ValueError, match="reference"):
-            bad = _network([[(a, 5), (b, 5)], [(a, 6), (b, 6)]])
+            bad = network_rows([[(a, 5), (b, 5)], [(a, 6), (b, 6)]])
             bad.reference[1] = 0  # point 1's reference in point 0
-            db.write_network(bad, _empty_pairs())
+            db.write_network(bad, empty_pairs())
 
 
 def test_refresh_ignores_points_without_two_good_measures_and_restores_them(db_url):
     with Database(db_url) as db:
         a, b, c = _images(db)
-        db.write_network(_network([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)]]), _empty_pairs())
+        db.write_network(network_rows([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)]]), empty_pairs())
         sql = "UPDATE measures SET ignore = true, ignore_reason = 'low_ncc' "
         sql += "WHERE keypoint = :k AND image_id = :m"
         db.execute_sql(sql, {"k": 0, "m": b})
@@ -122,8 +89,8 @@ def test_refresh_ignores_points_without_two_good_measures_and_restores_them(db_u
 def test_a_lost_reference_is_replaced_by_the_finest_measure_and_the_others_register_again(db_url):
     with Database(db_url) as db:
         a, b, c = _images(db)
-        new = _network([[(a, 0), (b, 0), (c, 0)]], resolution=np.array([6.0, 12.0, 5.0]))
-        db.write_network(new, _empty_pairs())
+        new = network_rows([[(a, 0), (b, 0), (c, 0)]], resolution=np.array([6.0, 12.0, 5.0]))
+        db.write_network(new, empty_pairs())
         db.execute_sql("UPDATE measures SET status = 'ok', type = 'RegisteredSubPixel', x = x + 0.3 "
                        "WHERE status = 'pending'")  # fmt: skip
         db.execute_sql("DELETE FROM measures WHERE image_id = :a", {"a": a})  # the reference goes
@@ -142,7 +109,7 @@ def test_a_lost_reference_is_replaced_by_the_finest_measure_and_the_others_regis
 def test_measures_of_a_reingested_image_are_stale(db_url):
     with Database(db_url) as db:
         a, b, c = _images(db)
-        db.write_network(_network([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)]]), _empty_pairs())
+        db.write_network(network_rows([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)]]), empty_pairs())
         db.write_images([make_record("/data/img1.cub")], force=True)  # image b re-ingested
         assert db.drop_stale_measures() == 2
         rows = db.execute_sql("SELECT point_id, depth, ignore FROM points ORDER BY id")
@@ -171,7 +138,7 @@ def test_pairs_are_added_once(db_url):
         assert (
             todo.key == [key] and todo.path == ["/m/a__b.h5"] and (todo.image_a[0], todo.image_b[0]) == (a, b)
         )
-        db.write_network(_network([[(a, 0), (b, 0)]]), todo)
+        db.write_network(network_rows([[(a, 0), (b, 0)]]), todo)
         assert len(db.network_pairs_to_add()) == 0
         # matched again (force): its new matches are added again
         db.write_pair_records([_pair_record(key)])
@@ -193,7 +160,7 @@ def test_registration_tasks_and_results(db_url):
     with Database(db_url) as db:
         a, b, c = _images(db)
         db.write_network(
-            _network([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)], [(c, 2), (b, 2)]]), _empty_pairs()
+            network_rows([[(a, 0), (b, 0)], [(a, 1), (b, 1), (c, 1)], [(c, 2), (b, 2)]]), empty_pairs()
         )
         assert db.images_to_register() == ["/data/img1.cub", "/data/img2.cub"]
         task_b, missing = db.registration_tasks(["/data/img1.cub", "/data/none.cub"])
