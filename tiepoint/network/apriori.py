@@ -21,11 +21,12 @@ The reference measure of each point is the one with the finest ground resolution
 point (the square root of one pixel's ground area, :func:`tiepoint.network.geometry.ground_resolution`),
 then the most nadir (smallest emission angle). The reference chip is warped into every other image
 of the point: the finest view makes the sharpest template, which is then low-passed onto coarser
-images; a coarse template blurred up onto a finer image correlates poorly (measured on a CTX image
-rendered at 5 times the pixel size of its neighbour: 2 % of its measures registered when it was the
-reference, as the most nadir image, against 90 % the other way round). Among images of one
-resolution the resolution already favours the least foreshortened view; unlike a detector
-response, both compare across images and extractors.
+images, while a coarse template resampled up onto a finer image has little to correlate (G02
+rendered at 800 and at 160 pixels, ``tests/network/test_network_resolution.py``: the fine image as
+reference registers 99 % of the coarse image's measures to 0.12 px RMS, the coarse one as reference
+17 % of the fine image's, to 0.32 of its own pixels). Among images of one resolution the criterion
+favours the least foreshortened view, as the emission angle does; unlike a detector response, both
+compare across images and extractors.
 """
 
 from __future__ import annotations
