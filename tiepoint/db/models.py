@@ -334,7 +334,8 @@ class PointRow(Base):
             initially="DEFERRED",
             use_alter=True,
             name="fk_points_reference_measure_id_measures",
-        )
+        ),
+        index=True,  # foreign-key checks look points up by it when measures are inserted or deleted
     )
     depth: Mapped[int] = mapped_column(Integer, default=0)
     adjusted_x: Mapped[float | None] = mapped_column(Double)

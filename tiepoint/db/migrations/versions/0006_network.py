@@ -123,6 +123,8 @@ def upgrade() -> None:
         sa.CheckConstraint("keypoint >= 0", name="ck_measures_keypoint"),
     )
     op.create_index("ix_measures_point_id", "measures", ["point_id"])
+    # without it, SQLite checks the deferred reference key of every inserted measure with a scan of points
+    op.create_index("ix_points_reference_measure_id", "points", ["reference_measure_id"])
     op.create_index("ix_measures_image_id", "measures", ["image_id"])
     if dialect == "sqlite":
         gpkg.register_feature_table(
