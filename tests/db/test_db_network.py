@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+import shapely
 from dbtest_network import empty_pairs, network_rows
 from dbtest_records import make_record
 from shapely.geometry import box
@@ -39,6 +40,14 @@ def test_insert_gives_ids_and_the_points_layer(db_url):
         np.testing.assert_array_equal(m["apriori_x"], m["x"])
         if db.dialect == "sqlite":  # a GeoPackage layer with its R-tree
             assert db.execute_sql("SELECT count(*) FROM rtree_points_geom")[0][0] == 3
+            declared = {r[1]: r[2] for r in db.execute_sql("PRAGMA table_info(points)")}
+            assert declared["geom"] == "POINT"
+            extension = (
+                "SELECT scope FROM gpkg_extensions WHERE table_name = 'points' AND column_name = 'geom'"
+            )
+            assert db.execute_sql(extension)[0][0] == "write-only"
+            blob = db.execute_sql("SELECT geom FROM points ORDER BY id")[0][0]
+            assert shapely.from_wkb(bytes(blob)[40:]).equals(shapely.Point(10.1, -0.5))  # GP header + WKB
             contents = db.execute_sql(
                 "SELECT data_type, srs_id, min_x FROM gpkg_contents WHERE table_name='points'"
             )

@@ -44,17 +44,17 @@ def db_time(value: datetime, dialect: str) -> Any:
 def _geometries(points: Points, dialect: str) -> list[Any]:
     x, y = np.asarray(points.x, float), np.asarray(points.y, float)
     ok = np.isfinite(x) & np.isfinite(y)
-    out: list[Any] = [None] * len(x)
+    out = np.full(len(x), None, dtype=object)
     if ok.any():
         geoms = shapely.points(x[ok], y[ok])
         if dialect == "postgresql":  # hex EWKB is what COPY's text form of a geometry takes
-            encoded = shapely.to_wkb(shapely.set_srid(geoms, points.srid), hex=True, include_srid=True,
-                                     flavor="extended").tolist()  # fmt: skip
+            out[ok] = shapely.to_wkb(shapely.set_srid(geoms, points.srid), hex=True, include_srid=True,
+                                     flavor="extended")  # fmt: skip
         else:
-            encoded = gpkg_encode_many(geoms, points.srid)
-        for i, value in zip(np.flatnonzero(ok).tolist(), encoded, strict=True):
-            out[i] = value
-    return out
+            encoded = np.empty(int(ok.sum()), dtype=object)
+            encoded[:] = gpkg_encode_many(geoms, points.srid)
+            out[ok] = encoded
+    return out.tolist()
 
 
 def _values(value: Any, n: int, dialect: str) -> list[Any]:
@@ -75,7 +75,11 @@ def _values(value: Any, n: int, dialect: str) -> list[Any]:
         out[~np.isfinite(arr)] = None
         return out.tolist()
     if arr.dtype.kind == "O":
-        return [db_time(v, dialect) if isinstance(v, datetime) else v for v in arr.tolist()]
+        values = arr.tolist()
+        first = next((v for v in values if v is not None), None)
+        if isinstance(first, datetime):  # a column of datetimes (with NULLs)
+            return [None if v is None else db_time(v, dialect) for v in values]
+        return values
     return arr.tolist()  # ints, bools, str: plain Python values
 
 
