@@ -12,10 +12,9 @@ from typing import Any
 os.environ.setdefault("DASK_CONFIG", tempfile.mkdtemp(prefix="tiepoint-dask-config-"))
 
 import pytest
-from netstage_data import NAMES, config, copy_images, render_groups
+from netstage_data import NAMES, config, copy_images, ingest_and_match, render_groups
 
 from tiepoint.config import ClusterConfig
-from tiepoint.dispatch import ImageAdder, PairMatcher
 from tiepoint.dispatch.cluster import start_cluster
 
 
@@ -36,19 +35,6 @@ def ctx_groups(tmp_path_factory, ctx_isd_dir, net_client) -> Path:
         config(f"sqlite:///{tmp_path_factory.mktemp('template') / 't.gpkg'}"), folder, net_client
     )
     return folder
-
-
-def ingest_and_match(cfg: dict, folder: Path, client: Any, names: list[str] | None = None) -> None:
-    """Ingest *names* (all cubes of *folder* by default) and match every overlapping pair."""
-    paths = [folder / f"{n}.cub" for n in names] if names is not None else sorted(folder.glob("*.cub"))
-    with ImageAdder(cfg, client=client) as ia:
-        ia.add_images([str(p) for p in paths])
-        assert ia.wait(timeout=600)
-        assert ia.failed_jobs == []
-    with PairMatcher(cfg, client=client) as pm:
-        pm.match_overlaps()
-        assert pm.wait(timeout=600)
-        assert pm.failed_jobs == []
 
 
 @pytest.fixture

@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from tiepoint.camera import from_isd
+from tiepoint.dispatch import ImageAdder, PairMatcher
 from tiepoint.synthetic import synthesize, true_correspondence
 
 FULL = "G02_019154_1800_XN_00N133W.ellipsoid.crop"
@@ -67,6 +69,19 @@ def config(db_url: str, **network) -> dict:
         "cluster": {"workers": 1, "dashboard": False, "memory_limit": None, "maxfailures": 2},
         "network": network,
     }
+
+
+def ingest_and_match(cfg: dict, folder: Path, client: Any, names: list[str] | None = None) -> None:
+    """Ingest *names* (all cubes of *folder* by default) and match every overlapping pair."""
+    paths = [folder / f"{n}.cub" for n in names] if names is not None else sorted(folder.glob("*.cub"))
+    with ImageAdder(cfg, client=client) as ia:
+        ia.add_images([str(p) for p in paths])
+        assert ia.wait(timeout=600)
+        assert ia.failed_jobs == []
+    with PairMatcher(cfg, client=client) as pm:
+        pm.match_overlaps()
+        assert pm.wait(timeout=600)
+        assert pm.failed_jobs == []
 
 
 def truth_camera(cube: str | Path):

@@ -5,8 +5,7 @@ the report, on a GeoPackage and on PostGIS; quality against the renderer's truth
 from __future__ import annotations
 
 import numpy as np
-from conftest import ingest_and_match
-from netstage_data import FULL, GROUPS, NAMES, config, copy_images, registration_errors
+from netstage_data import FULL, GROUPS, NAMES, config, copy_images, ingest_and_match, registration_errors
 
 from tiepoint import network
 from tiepoint.db import Database
@@ -150,6 +149,8 @@ def test_no_subpixel_leaves_measures_pending_for_a_later_run(matched, net_client
     on = network.build(cfg, client=net_client, timeout=600)
     assert waiting >= 3 and on.registration.queued == waiting and on.report.registration.pending == 0
     assert on.report.registration.registered > 0.6 * off.report.registration.pending
+    html = on._repr_html_()  # what a notebook shows
+    assert "Network build ok" in html and "Control network" in html and f"{on.report.good_points:,}" in html
     again = network.build(cfg, client=net_client, force_registration=True, timeout=600)
     assert again.registration.queued == waiting
     assert again.report.registration.statuses == on.report.registration.statuses  # same input, same result

@@ -15,6 +15,7 @@ from typer.testing import CliRunner
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "cnet"))
 
 from cnet_proto import decode_file, messages
+from netstage_data import NAMES, config, copy_images, ingest_and_match
 
 from tiepoint import cnet, network
 from tiepoint.cli.main import app
@@ -180,9 +181,6 @@ def test_import_of_a_jigsaw_network(built, tmp_path):
 
 
 def test_cli_network_export_import(tmp_path, ctx_groups, net_client):
-    from conftest import ingest_and_match
-    from netstage_data import NAMES, config, copy_images
-
     folder = copy_images(ctx_groups, tmp_path / "images", NAMES)
     cfg = config(f"sqlite:///{tmp_path / 'cli.gpkg'}")
     ingest_and_match(cfg, folder, net_client)
