@@ -12,12 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tiepoint.ingest import ingest_image
 
 from tiepoint.db import Database
 from tiepoint.dispatch import ImageAdder
 from tiepoint.errors import CameraError, ImageError, TiepointError
 from tiepoint.features import read_keypoints
+from tiepoint.ingest import ingest_image
 from tiepoint.synthetic import synthesize
 
 ISD_NAME = "G02_019154_1800_XN_00N133W.crop"

@@ -392,7 +392,11 @@ class AprioriConfig(_Section):
 class RegistrationConfig(_Section):
     """Sub-pixel registration of each measure to its point's reference measure (normalized correlation)."""
 
-    enabled: bool = Field(True, description="register measures (false: keep the feature positions)")
+    enabled: bool = Field(
+        True,
+        description="register the measures (false: they keep their keypoint positions, pending, for a later "
+        "run; `tiepoint network --no-subpixel` does the same for one run)",
+    )
     template_px: int = Field(
         41,
         ge=5,

@@ -3,6 +3,7 @@
 Public API::
 
     footprints(db, ax=None, *, panels=None, overlaps=True, title=None) -> matplotlib.figure.Figure
+    network(db, ax=None, *, report=None, arrows=True, title=None) -> matplotlib.figure.Figure
     save(fig, path) -> Path
 
 The functions use matplotlib's object API (no pyplot state, no backend switch), so they work the
@@ -153,6 +154,175 @@ def footprints(
     return fig
 
 
+MAX_PANELS = 4
+"""Groups of overlapping images drawn as separate map panels by :func:`network`, at most."""
+ARROW_FRACTION = 0.25
+"""The longest ground-offset arrow spans this fraction of its panel (offsets are exaggerated)."""
+
+
+def _groups(db: Database) -> list[np.ndarray]:
+    """Image ids of each group of overlapping images (connected in the pairs graph), largest first."""
+    import scipy.sparse as sp
+    from scipy.sparse.csgraph import connected_components
+
+    ids = np.array([r[0] for r in db.execute_sql("SELECT id FROM images ORDER BY id")], dtype=np.int64)
+    pairs = np.array(db.execute_sql("SELECT image_a, image_b FROM pairs"), dtype=np.int64).reshape(-1, 2)
+    if not len(ids):
+        return []
+    ends = np.searchsorted(ids, pairs)
+    n = len(ids)
+    graph = sp.coo_matrix((np.ones(len(ends)), (ends[:, 0], ends[:, 1])), shape=(n, n)).tocsr()
+    _, labels = connected_components(graph, directed=False)
+    uniq, sizes = np.unique(labels, return_counts=True)
+    return [ids[labels == u] for u in uniq[np.argsort(-sizes, kind="stable")]]
+
+
+def _bounds(db: Database, image_ids: np.ndarray) -> tuple[float, float, float, float]:
+    """(x0, y0, x1, y1) of the footprints of *image_ids*."""
+    import shapely
+    from sqlalchemy import select
+
+    from tiepoint.db import ImageRow
+
+    with db.session() as s:
+        geoms = s.scalars(select(ImageRow.footprint).where(ImageRow.id.in_(image_ids.tolist()))).all()
+    x0, y0, x1, y1 = shapely.total_bounds(np.asarray([g for g in geoms if g is not None], dtype=object))
+    return float(x0), float(y0), float(x1), float(y1)
+
+
+def _offset_arrows(db: Database) -> np.ndarray:
+    """(K, 5): lon, lat of each matched pair's overlap centre, east and north ground offset b - a (m),
+    and its length (m)."""
+    from sqlalchemy import select
+
+    from tiepoint.db import PairRow
+
+    with db.session() as s:
+        rows = s.execute(
+            select(PairRow.overlap, PairRow.offset_x_m, PairRow.offset_y_m, PairRow.offset_z_m).where(
+                PairRow.offset_x_m.is_not(None)
+            )
+        ).all()
+    out = []
+    for geom, ox, oy, oz in rows:
+        c = geom.centroid
+        lon, lat = np.radians(c.x), np.radians(c.y)
+        east = np.array([-np.sin(lon), np.cos(lon), 0.0])
+        north = np.array([-np.sin(lat) * np.cos(lon), -np.sin(lat) * np.sin(lon), np.cos(lat)])
+        v = np.array([ox, oy, oz], dtype=float)
+        out.append((c.x, c.y, v @ east, v @ north, np.linalg.norm(v)))
+    return np.array(out, dtype=float).reshape(-1, 5)
+
+
+def network(
+    db: Database,
+    ax: Axes | None = None,
+    *,
+    report: Any = None,
+    arrows: bool = True,
+    title: str | None = None,
+) -> Figure:
+    """Draw the control network over the footprints: points coloured by depth, ignored points
+    greyed, each matched pair's ground offset (the relative pointing error) as an arrow; with the
+    depth, registration shift and correlation histograms.
+
+    Parameters
+    ----------
+    db : Database
+    ax : matplotlib Axes, optional
+        Draw only the map, into this axes; default: a new figure with one map panel per group of
+        overlapping images (at most :data:`MAX_PANELS`) and the histograms below.
+    report : NetworkReport, optional
+        Reused for the histograms (default: computed with :func:`tiepoint.network.network_report`).
+    arrows : bool
+        Draw the pairs' ground offsets (exaggerated; the scale is in the key).
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Shown inline as the value of a notebook cell; save it with :func:`save`.
+    """
+    from tiepoint.network.report import network_report
+
+    if report is None:
+        report = network_report(db)
+    table = db.network_table(("ignore",), ("ignore", "status", "ncc", "shift_x", "shift_y"))
+    p, m = table.points, table.measures
+    row = table.point_index()
+    good = ~m["ignore"] & ~p["ignore"][row] if len(row) else np.zeros(0, bool)
+    depth = np.bincount(row[good], minlength=table.n_points)
+    groups = _groups(db)
+    if ax is not None:
+        fig, maps, hist = ax.figure, [ax], None
+        groups = [np.concatenate(groups)] if groups else []
+    else:
+        n = max(1, min(len(groups), MAX_PANELS))
+        if len(groups) > MAX_PANELS:
+            groups = [np.concatenate(groups)]
+            n = 1
+        fig = _figure_class()(figsize=(6.5 * max(n, 2), 10.0), layout="constrained")
+        grid = fig.add_gridspec(2, 3 * n, height_ratios=[2.4, 1.0])
+        maps = [fig.add_subplot(grid[0, 3 * k : 3 * k + 3]) for k in range(n)]
+        width = 3 * n // 3
+        hist = [fig.add_subplot(grid[1, k * width : (k + 1) * width]) for k in range(3)]
+    offsets = _offset_arrows(db) if arrows else np.empty((0, 5))
+    for k, axis in enumerate(maps):
+        footprints(db, ax=axis)
+        if groups:
+            x0, y0, x1, y1 = _bounds(db, groups[k])
+            pad = 0.08 * max(x1 - x0, y1 - y0, 1e-6)
+            axis.set_aspect(axis.get_aspect(), adjustable="box")  # the panel's limits, not the data's
+            axis.set_xlim(x0 - pad, x1 + pad)
+            axis.set_ylim(y0 - pad, y1 + pad)
+        lon, lat = p["lon"], p["lat"]
+        shown = np.isfinite(lon) & np.isfinite(lat)
+        bad = shown & p["ignore"]
+        axis.scatter(lon[bad], lat[bad], s=4, marker="x", c="0.55", lw=0.6, label=f"ignored ({bad.sum():,})")
+        ok = shown & ~p["ignore"]
+        if ok.any():
+            art = axis.scatter(lon[ok], lat[ok], s=5, c=depth[ok], cmap="viridis", vmin=2,
+                               vmax=max(3, int(depth.max())), label=f"points ({ok.sum():,})")  # fmt: skip
+            fig.colorbar(art, ax=axis, shrink=0.6, label="depth (good measures per point)")
+        x0, x1 = axis.get_xlim()
+        y0, y1 = axis.get_ylim()
+        inside = (offsets[:, 0] >= x0) & (offsets[:, 0] <= x1) & (offsets[:, 1] >= y0) & (offsets[:, 1] <= y1)
+        if inside.any():
+            here = offsets[inside]
+            longest = float(here[:, 4].max())
+            if longest > 0:
+                lat0 = np.radians(np.mean(axis.get_ylim()))
+                deg_per_m = 180.0 / (np.pi * db.body.semimajor)
+                gain = ARROW_FRACTION * (x1 - x0) / (longest * deg_per_m)
+                u = here[:, 2] * deg_per_m / max(np.cos(lat0), 0.05) * gain
+                v = here[:, 3] * deg_per_m * gain
+                q = axis.quiver(here[:, 0], here[:, 1], u, v, angles="xy", scale_units="xy", scale=1.0,
+                                color="C3", width=0.005, zorder=5)  # fmt: skip
+                axis.quiverkey(q, 0.82, 0.04, longest * deg_per_m * gain, f"pair offset {longest:,.0f} m",
+                               coordinates="axes", color="C3")  # fmt: skip
+        axis.set_title(
+            f"{report.good_points:,} points, {len(report.components)} component(s), "
+            f"{len(report.weak_images)} image(s) < {report.min_points} points"
+        )
+    if hist is not None:
+        d = sorted(report.depth.items())
+        hist[0].bar([k for k, _ in d], [v for _, v in d], color="C0", width=0.8)
+        hist[0].xaxis.get_major_locator().set_params(integer=True)
+        hist[0].set_xlabel("depth (good measures per point)")
+        hist[0].set_ylabel("points")
+        reg = m["status"] == "ok"
+        shift = np.hypot(m["shift_x"][reg], m["shift_y"][reg])
+        hist[1].hist(shift[np.isfinite(shift)], bins=40, color="C1")
+        hist[1].set_xlabel("registration shift from the a-priori position (px)")
+        hist[2].hist(m["ncc"][reg][np.isfinite(m["ncc"][reg])], bins=40, color="C2")
+        hist[2].set_xlabel("correlation peak of registered measures")
+        for h in hist:
+            h.grid(alpha=0.3, lw=0.5)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
 def save(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
     """Write *fig* to *path* (format from the extension), creating its folder; returns the path."""
     out = Path(path)
@@ -161,4 +331,4 @@ def save(fig: Figure, path: str | os.PathLike[str], dpi: int = 120) -> Path:
     return out
 
 
-__all__ = ["footprints", "save"]
+__all__ = ["ARROW_FRACTION", "MAX_PANELS", "footprints", "network", "save"]

@@ -1,5 +1,6 @@
 """The records jobs return to the dispatcher, which writes them to the database: ingest
-(:class:`ImageRecord`) and pair matching (:class:`PairTask` in, :class:`PairRecord` out).
+(:class:`ImageRecord`), pair matching (:class:`PairTask` in, :class:`PairRecord` out) and sub-pixel
+registration (:class:`RegistrationTask` in, :class:`RegistrationRecord` out).
 
 Workers build an :class:`ImageRecord`; only the dispatcher turns it into database rows. It holds
 plain, picklable values (shapely geometries pickle) and no open handles.
@@ -10,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
 from shapely.geometry.base import BaseGeometry
 
 
@@ -138,3 +140,66 @@ class PairRecord:
     host: str | None = None
     extra: dict[str, object] = field(default_factory=dict)
     """Anything else worth keeping (``timings``: seconds per step)."""
+
+
+@dataclass(slots=True)
+class RegistrationTask:
+    """What one registration job needs: the pending measures of one image and their references.
+
+    Built by the dispatcher from the ``measures`` table; the job reads chips with windowed reads and
+    never opens the database. Arrays have one value per measure (OpenCV pixel positions).
+    """
+
+    key: str
+    """The job's key: the measure image's path."""
+    image: str
+    """The image whose measures are registered."""
+    camera: str
+    """Its JSON camera state (``tiepoint.camera.from_state``)."""
+    measure_ids: np.ndarray
+    """(N,) int64 ``measures.id``."""
+    x: np.ndarray
+    """(N,) a-priori (keypoint) positions: registration starts from these."""
+    y: np.ndarray
+    reference: np.ndarray
+    """(N,) int32 index into :attr:`references` of each measure's reference image."""
+    ref_x: np.ndarray
+    """(N,) the reference measures' positions in their images."""
+    ref_y: np.ndarray
+    height: np.ndarray
+    """(N,) height (m) of each point's a-priori ground point above the ellipsoid (0 if unknown)."""
+    references: tuple[tuple[str, str], ...]
+    """``(path, camera state)`` of each reference image."""
+
+    def __len__(self) -> int:
+        return len(self.measure_ids)
+
+
+@dataclass(slots=True)
+class RegistrationRecord:
+    """What one registration job found; the dispatcher writes it into the ``measures`` rows."""
+
+    key: str
+    image: str
+    measure_ids: np.ndarray
+    """(N,) int64, as in the task."""
+    status: np.ndarray
+    """(N,) str: ``ok`` or why not (``tiepoint.network.STATUSES``)."""
+    x: np.ndarray
+    """(N,) registered positions where ``ok``, else the a-priori ones."""
+    y: np.ndarray
+    dx: np.ndarray
+    """(N,) shift from the a-priori position (px; NaN where no peak was found)."""
+    dy: np.ndarray
+    ncc: np.ndarray
+    ncc_second: np.ndarray
+    disagreement_px: np.ndarray
+    texture: np.ndarray
+    started: datetime | None = None
+    finished: datetime | None = None
+    host: str | None = None
+    extra: dict[str, object] = field(default_factory=dict)
+    """``timings`` (seconds), ``references`` (reference images used)."""
+
+    def __len__(self) -> int:
+        return len(self.measure_ids)

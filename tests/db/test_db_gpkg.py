@@ -107,6 +107,7 @@ def test_header_tables_and_crs(gpkg: Path) -> None:
     assert sorted(conn.execute("SELECT * FROM gpkg_geometry_columns").fetchall()) == [
         ("images", "footprint", "MULTIPOLYGON", SRID, 0, 0),
         ("pairs", "overlap", "MULTIPOLYGON", SRID, 0, 0),
+        ("points", "geom", "POINT", SRID, 0, 0),  # the control points (tests/db/test_db_network.py)
     ]
     triggers = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
     for table, column in LAYERS.items():

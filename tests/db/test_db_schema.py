@@ -17,7 +17,7 @@ from sqlalchemy.exc import SAWarning
 from tiepoint.db import Base, Database, DatabaseError
 from tiepoint.db.database import MIGRATIONS_DIR
 
-GIST_INDEXES = {"ix_images_footprint", "ix_pairs_overlap"}
+GIST_INDEXES = {"ix_images_footprint", "ix_pairs_overlap", "ix_points_geom"}
 
 
 def _include_for(dialect: str):

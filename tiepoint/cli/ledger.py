@@ -16,6 +16,8 @@ from tiepoint.cli.common import ConfigOption, console, fail, open_database
 from tiepoint.errors import TiepointError
 
 STATE_COLOURS = {"succeeded": "green", "failed": "red"}
+IMAGE_KINDS = ("ingest", "register")
+"""Job kinds whose key is an image path."""
 
 KindOption = Annotated[
     str | None, typer.Option("--kind", help="Only jobs of this kind (ingest, match, ...).")
@@ -32,8 +34,8 @@ def _kinds(db: Any) -> list[str]:
 
 
 def _labels(db: Any, kind: str, keys: list[str]) -> dict[str, str]:
-    """How jobs' keys are shown: an image's file name (ingest), a pair's two names (match)."""
-    if kind == "ingest":
+    """How jobs' keys are shown: an image's file name (ingest, register), a pair's two names (match)."""
+    if kind in IMAGE_KINDS:
         return {key: Path(key).name for key in keys}
     if kind == "match":
         paths = db.pair_paths(keys)
@@ -68,7 +70,7 @@ def status(
             for key, (state, failures) in latest.items():
                 counts[state] = counts.get(state, 0) + 1
                 colour = STATE_COLOURS.get(state, "yellow")
-                folder = str(Path(key).parent) if k == "ingest" else ""
+                folder = str(Path(key).parent) if k in IMAGE_KINDS else ""
                 table.add_row(labels[key], f"[{colour}]{state}[/{colour}]", str(failures), folder)
             console.print(table)
             console.print(f"{k}: " + (", ".join(f"{n} {s}" for s, n in sorted(counts.items())) or "no jobs"))
@@ -103,12 +105,14 @@ def inspect(
     config: ConfigOption = None,
     logs: Annotated[bool, typer.Option("--log/--no-log", help="Show each attempt's log.")] = True,
 ) -> None:
-    """Show every attempt at a job (an image's ingest, or a pair's match): host, times, error, log."""
+    """Show every attempt at a job (an image's ingest and registration, or a pair's match): host,
+    times, error, log."""
     from tiepoint.dispatch.ledger import Ledger
 
     with open_database(config) as db:
         if other is None:
-            attempts = Ledger(db).attempts("ingest", str(path.resolve()))
+            ledger = Ledger(db)
+            attempts = [a for k in IMAGE_KINDS for a in ledger.attempts(k, str(path.resolve()))]
             what = TiepointError("no jobs for this image", path)
         else:
             pair = db.find_pair(str(path.resolve()), str(other.resolve()))

@@ -2,7 +2,8 @@
 
 Each command group lives in its own module, which registers its commands on :data:`app`:
 :mod:`~tiepoint.cli.configfile` (init), :mod:`~tiepoint.cli.ingest` (add, retry),
-:mod:`~tiepoint.cli.match` (match),
+:mod:`~tiepoint.cli.match` (match), :mod:`~tiepoint.cli.network` (network),
+:mod:`~tiepoint.cli.export` (export, import),
 :mod:`~tiepoint.cli.ledger` (status, failed, inspect), :mod:`~tiepoint.cli.maps` (footprints) and
 :mod:`~tiepoint.cli.synth` (synth, demo). Exit codes are in :mod:`tiepoint.cli.common`.
 """
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 import typer
 
-from tiepoint.cli import configfile, ingest, ledger, maps, match, synth
+from tiepoint.cli import configfile, export, ingest, ledger, maps, match, network, synth
 
 app = typer.Typer(
     name="tiepoint",
@@ -22,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (configfile, ingest, match, ledger, maps, synth):
+for module in (configfile, ingest, match, network, export, ledger, maps, synth):
     module.register(app)
 
 

@@ -11,6 +11,9 @@ limit (32,766) even for wide rows, and large enough that per-statement overhead 
 
 IDS_PER_QUERY = 5000
 """Ids per ``IN (...)`` list of a read (one bound variable each): fewer round trips for large reads."""
+ROWS_PER_BULK = 50_000
+"""Rows per bulk transfer (an ``executemany`` call on SQLite, a ``COPY`` on PostgreSQL) of
+:mod:`tiepoint.db.bulk`: bounds the rows held as Python tuples at a time."""
 
 T = TypeVar("T")
 
@@ -23,4 +26,4 @@ def chunks(items: Sequence[T], size: int = ROWS_PER_STATEMENT) -> Iterator[Seque
         yield items[start : start + size]
 
 
-__all__ = ["IDS_PER_QUERY", "ROWS_PER_STATEMENT", "chunks"]
+__all__ = ["IDS_PER_QUERY", "ROWS_PER_BULK", "ROWS_PER_STATEMENT", "chunks"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from os import PathLike, fspath
 from pathlib import Path
 from typing import Any
@@ -18,14 +19,22 @@ from sqlalchemy.engine import URL
 from sqlalchemy.orm import Session, selectinload
 
 from tiepoint.config import BodyConfig, Config, DatabaseConfig, PairsConfig, config_section
-from tiepoint.db import overlaps, pairs, queries
+from tiepoint.db import network, overlaps, pairs, queries, registration
 from tiepoint.db.batches import chunks
 from tiepoint.db.engine import WRITE_OPTION, display_url, make_engine, normalize_url, translated
 from tiepoint.db.errors import DatabaseError, InvalidQueryError
 from tiepoint.db.models import PAIR_STATES, SRID_INFO_KEY, ImageRow, PairRow
 from tiepoint.db.overlaps import OverlapUpdate
 from tiepoint.db.writer import write_records
-from tiepoint.records import ImageRecord, PairRecord, PairTask, pair_key, split_pair_key
+from tiepoint.records import (
+    ImageRecord,
+    PairRecord,
+    PairTask,
+    RegistrationRecord,
+    RegistrationTask,
+    pair_key,
+    split_pair_key,
+)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 _MIGRATION_LOCK_KEY = 0x7469_6570_6F69  # pg advisory lock id ("tiepoi")
@@ -382,6 +391,91 @@ class Database:
     @staticmethod
     def _pair_images() -> tuple:
         return (selectinload(PairRow.image_row_a), selectinload(PairRow.image_row_b))
+
+    # -- the control network (points, measures) -------------------------------------------------
+
+    def network_pairs_to_add(self) -> network.PairInputs:
+        """Matched pairs whose current matches are not in the network yet (see
+        :func:`tiepoint.db.network.pairs_to_add`)."""
+        with self._read() as session:
+            return network.pairs_to_add(session.connection())
+
+    def network_images(self, image_ids: Iterable[int]) -> dict[int, network.NetworkImage]:
+        """Path, name, keypoint file, camera state and serial number of images, by id."""
+        with self._read() as session:
+            return network.network_images(session.connection(), list(image_ids))
+
+    def existing_measures(self, image_ids: Iterable[int]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """``(point row id, image id, keypoint row)`` of every measure in these images."""
+        with self._read() as session:
+            return network.existing_measures(session.connection(), list(image_ids))
+
+    def network_points(self, point_ids: Iterable[int]) -> dict[str, np.ndarray]:
+        """``id``, ``apriori_x/y/z``, ``height_m`` of points by row id (sorted by id)."""
+        with self._read() as session:
+            return network.network_points(session.connection(), list(point_ids))
+
+    def write_network(self, new: network.NewNetwork, pairs_added: network.PairInputs) -> network.InsertResult:
+        """Insert new points and measures and mark their pairs as added, in one transaction.
+
+        The unique constraints refuse a keypoint used twice and two measures of a point in one image
+        (:class:`DatabaseError`); see :func:`tiepoint.db.network.insert_network`.
+        """
+        with translated("writing the network", self.url), self._write_engine.begin() as conn:
+            return network.insert_network(conn, new, pairs_added, self.body.srid, datetime.now(UTC))
+
+    def drop_stale_measures(self) -> int:
+        """Delete measures of images re-ingested since they were made; returns how many."""
+        with translated("updating the network", self.url), self._write_engine.begin() as conn:
+            return network.drop_stale_measures(conn, datetime.now(UTC))
+
+    def refresh_points(self, point_ids: Iterable[int] | None = None) -> None:
+        """Depth, reference measure and ``ignore`` of points (all if None); see
+        :func:`tiepoint.db.network.refresh_points`."""
+        ids = None if point_ids is None else np.asarray(list(point_ids), dtype=np.int64)
+        with translated("updating the network", self.url), self._write_engine.begin() as conn:
+            network.refresh_points(conn, ids, datetime.now(UTC))
+
+    def network_table(self, point_columns=network.POINT_COLUMNS, measure_columns=network.MEASURE_COLUMNS,
+                      *, lonlat: bool = True) -> network.NetworkTable:  # fmt: skip
+        """The points and measures as column arrays (see :func:`tiepoint.db.network.network_table`)."""
+        with self._read() as session:
+            return network.network_table(session.connection(), point_columns, measure_columns, lonlat=lonlat)
+
+    def apply_network_import(
+        self,
+        points: dict[str, np.ndarray],
+        adjusted: dict[str, np.ndarray],
+        measures: dict[str, np.ndarray],
+        ignored_measures: np.ndarray,
+        reason: str,
+    ) -> None:
+        """Store an imported network's flags, adjusted points and residuals in one transaction (see
+        :func:`tiepoint.db.network.apply_import`; :func:`tiepoint.network.import_network` calls it)."""
+        with translated("importing a network", self.url), self._write_engine.begin() as conn:
+            network.apply_import(
+                conn, points, adjusted, measures, ignored_measures, reason, self.body.srid, datetime.now(UTC)
+            )
+
+    def images_to_register(self, paths: Sequence[str] | None = None) -> list[str]:
+        """Paths of the images with measures waiting for registration (among *paths* if given)."""
+        with self._read() as session:
+            return registration.images_to_register(session.connection(), paths)
+
+    def registration_tasks(self, paths: Sequence[str]) -> list[RegistrationTask | DatabaseError]:
+        """One :class:`~tiepoint.records.RegistrationTask` per image path (an error for unknown ones)."""
+        with self._read() as session:
+            return registration.registration_tasks(session.connection(), paths)
+
+    def reset_registration(self, paths: Sequence[str] | None = None) -> int:
+        """Registered measures of *paths* (all if None) back to ``pending``; returns how many."""
+        with translated("resetting registrations", self.url), self._write_engine.begin() as conn:
+            return registration.reset_registration(conn, paths)
+
+    def write_registrations(self, records: Sequence[RegistrationRecord]) -> int:
+        """Store registration results in one transaction (all or none); returns the measures written."""
+        with translated("writing registrations", self.url), self._write_engine.begin() as conn:
+            return registration.write_registrations(conn, records, datetime.now(UTC))
 
     # -- reads -----------------------------------------------------------------------------------
 

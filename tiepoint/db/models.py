@@ -3,7 +3,9 @@
 Tables: ``images`` (the GeoPackage feature table / QGIS layer, geometry column ``footprint``),
 ``cameras`` and ``keypoints`` (one each per image), ``pairs`` (one row per overlapping image pair,
 a second feature table / QGIS layer, geometry column ``overlap``, with the pair's match result),
-``jobs`` (one row per image submission),
+``points`` and ``measures`` (the control network: a third feature table / QGIS layer, geometry column
+``geom``, the points' lon/lat; one measure per image of a point, see :class:`PointRow`),
+``jobs`` (one row per job submission),
 ``job_attempts`` (one row per try of a job) and ``dispatchers`` (one row per ImageAdder, with its
 heartbeat; a job's ``dispatcher_id`` names the one that owns it). All datetimes are timezone-aware UTC.
 
@@ -33,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from tiepoint.db.types import MultiPolygonType, UTCDateTime
+from tiepoint.db.types import MultiPolygonType, PointType, UTCDateTime
 from tiepoint.records import PairRecord
 
 QUEUED, RUNNING, SUCCEEDED, FAILED = "queued", "running", "succeeded", "failed"
@@ -52,15 +54,35 @@ def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+POINT_TYPES = ("Free", "Constrained", "Fixed")
+"""``PointRow.type``: ISIS control point types."""
+MEASURE_TYPES = ("Candidate", "Manual", "RegisteredPixel", "RegisteredSubPixel")
+"""``MeasureRow.type``: ISIS control measure types."""
+APRIORI_SOURCES = ("None", "User", "AverageOfMeasures", "Reference", "Ellipsoid", "DEM", "Basemap",
+                   "BundleSolution")  # fmt: skip
+"""ISIS a-priori surface point and radius sources (``PointRow.apriori_surf_source``, ``...radius...``)."""
+REGISTRATION_STATES = (
+    "pending",
+    "reference",
+    "ok",
+    "masked",
+    "low_contrast",
+    "edge",
+    "low_ncc",
+    "shift_too_large",
+    "no_consensus",
+    "outside",
+)
+"""``MeasureRow.status``: ``pending`` (not registered yet), ``reference`` (the point's reference measure,
+never registered), or the outcome of the last registration (``tiepoint.network.STATUSES``)."""
+
 IMAGES_TABLE = "images"
 FOOTPRINT_COLUMN = "footprint"
 PAIRS_TABLE = "pairs"
 OVERLAP_COLUMN = "overlap"
-
-
-def _in(column: str, values: tuple[str, ...]) -> str:
-    """SQL ``column IN ('a', 'b')`` for a check constraint."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+POINTS_TABLE = "points"
+POINT_GEOMETRY_COLUMN = "geom"
+MEASURES_TABLE = "measures"
 
 
 class Base(DeclarativeBase):
@@ -223,6 +245,9 @@ class PairRow(Base):
     started: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished: Mapped[datetime | None] = mapped_column(UTCDateTime())
     host: Mapped[str | None] = mapped_column(Text)
+    network_done: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    """The ``finished`` time of the match result whose matches are in the network (points and
+    measures); NULL: not added yet. The pair's matches are added again when it differs."""
 
     image_row_a: Mapped[ImageRow] = relationship(foreign_keys=[image_a], viewonly=True)
     image_row_b: Mapped[ImageRow] = relationship(foreign_keys=[image_b], viewonly=True)
@@ -258,6 +283,126 @@ class PairRow(Base):
             host=self.host,
             extra=json.loads(self.extra) if self.extra else {},
         )
+
+
+class PointRow(Base):
+    """One control point: a ground point measured in two or more images.
+
+    ``point_id`` is the id networks know it by (ISIS ``PointId``). The a-priori ground point is
+    body-fixed metres with its ISIS sources; ``apriori_method`` says how tiepoint made it
+    (``rays``, ``average_of_measures``, ``none``: :data:`tiepoint.network.SOURCES`). ``geom`` is the
+    point's lon/lat in the body's CRS (the adjusted point once a bundle adjustment was imported, else
+    the a-priori one), so QGIS shows the points over the footprints. ``depth`` counts its measures.
+    ``ignore`` with ``ignore_reason`` flags a point left with fewer than two good measures (never
+    deleted). ``reference_measure_id`` is the measure every other one is registered to.
+    """
+
+    __tablename__ = POINTS_TABLE
+    __table_args__ = (
+        CheckConstraint(_in("type", POINT_TYPES), name="ck_points_type"),
+        CheckConstraint(_in("apriori_surf_source", APRIORI_SOURCES), name="ck_points_surf_source"),
+        CheckConstraint(_in("apriori_radius_source", APRIORI_SOURCES), name="ck_points_radius_source"),
+        CheckConstraint("depth >= 0", name="ck_points_depth"),
+        # PostGIS GiST index; the GeoPackage uses its R-tree (rtree_points_geom) instead.
+        Index("ix_points_geom", POINT_GEOMETRY_COLUMN, postgresql_using="gist").ddl_if(dialect="postgresql"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_id: Mapped[str] = mapped_column(Text, unique=True)
+    type: Mapped[str] = mapped_column(Text, default="Free")
+    ignore: Mapped[bool] = mapped_column(Boolean, default=False)
+    ignore_reason: Mapped[str | None] = mapped_column(Text)
+    apriori_x: Mapped[float | None] = mapped_column(Double)
+    """A-priori ground point, body-fixed metres (NULL: no measure's ray reaches the body)."""
+    apriori_y: Mapped[float | None] = mapped_column(Double)
+    apriori_z: Mapped[float | None] = mapped_column(Double)
+    apriori_surf_source: Mapped[str | None] = mapped_column(Text)
+    """ISIS ``AprioriSurfacePointSource`` name: ``User`` (ray intersection), ``AverageOfMeasures``."""
+    apriori_radius_source: Mapped[str | None] = mapped_column(Text)
+    apriori_method: Mapped[str | None] = mapped_column(Text)
+    height_m: Mapped[float | None] = mapped_column(Double)
+    """Height of the a-priori point above the ellipsoid (m)."""
+    convergence_deg: Mapped[float | None] = mapped_column(Double)
+    ray_rms_m: Mapped[float | None] = mapped_column(Double)
+    spread_m: Mapped[float | None] = mapped_column(Double)
+    """Largest distance of a measure's (offset-corrected) keypoint ground position from their mean."""
+    reference_measure_id: Mapped[int | None] = mapped_column(
+        ForeignKey(
+            "measures.id",
+            ondelete="SET NULL",
+            deferrable=True,
+            initially="DEFERRED",
+            use_alter=True,
+            name="fk_points_reference_measure_id_measures",
+        ),
+        index=True,  # foreign-key checks look points up by it when measures are inserted or deleted
+    )
+    depth: Mapped[int] = mapped_column(Integer, default=0)
+    adjusted_x: Mapped[float | None] = mapped_column(Double)
+    """Adjusted ground point from an imported bundle adjustment (``jigsaw``), body-fixed metres."""
+    adjusted_y: Mapped[float | None] = mapped_column(Double)
+    adjusted_z: Mapped[float | None] = mapped_column(Double)
+    geom: Mapped[BaseGeometry | None] = mapped_column(PointType())
+    """Lon/lat (degrees; the footprints' longitude domain) of the adjusted, else the a-priori point."""
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"PointRow(point_id={self.point_id!r}, depth={self.depth!r}, ignore={self.ignore!r})"
+
+
+class MeasureRow(Base):
+    """One measure: where a control point is in one image (OpenCV pixel convention, tiepoint.pixels).
+
+    ``x, y`` is the current position (registered, else the a-priori one); ``apriori_x, apriori_y``
+    is the keypoint (feature) position registration starts from, always kept. ``status`` is
+    :data:`REGISTRATION_STATES`; a measure whose registration failed keeps its a-priori position and
+    is ignored with the status as ``ignore_reason``. The database enforces one measure per image per
+    point (``uq_measures_point_image``) and one point per keypoint (``uq_measures_image_keypoint``).
+    """
+
+    __tablename__ = MEASURES_TABLE
+    __table_args__ = (
+        UniqueConstraint("point_id", "image_id", name="uq_measures_point_image"),
+        UniqueConstraint("image_id", "keypoint", name="uq_measures_image_keypoint"),
+        CheckConstraint(_in("type", MEASURE_TYPES), name="ck_measures_type"),
+        CheckConstraint(_in("status", REGISTRATION_STATES), name="ck_measures_status"),
+        CheckConstraint("keypoint >= 0", name="ck_measures_keypoint"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    point_id: Mapped[int] = mapped_column(ForeignKey("points.id", ondelete="CASCADE"), index=True)
+    image_id: Mapped[int] = mapped_column(ForeignKey("images.id", ondelete="CASCADE"), index=True)
+    keypoint: Mapped[int] = mapped_column(Integer)
+    """Row of the measure's keypoint in its image's keypoint file."""
+    x: Mapped[float] = mapped_column(Double)
+    y: Mapped[float] = mapped_column(Double)
+    apriori_x: Mapped[float] = mapped_column(Double)
+    apriori_y: Mapped[float] = mapped_column(Double)
+    type: Mapped[str] = mapped_column(Text, default="Candidate")
+    ignore: Mapped[bool] = mapped_column(Boolean, default=False)
+    ignore_reason: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(Text, default="pending")
+    ncc: Mapped[float | None] = mapped_column(Double)
+    """Correlation peak of the first template (``WholePixelCorrelation`` / ``SubPixelCorrelation``)."""
+    ncc_second: Mapped[float | None] = mapped_column(Double)
+    shift_x: Mapped[float | None] = mapped_column(Double)
+    """Registered minus a-priori position (px), where registration found a peak."""
+    shift_y: Mapped[float | None] = mapped_column(Double)
+    disagreement_px: Mapped[float | None] = mapped_column(Double)
+    texture: Mapped[float | None] = mapped_column(Double)
+    emission_deg: Mapped[float | None] = mapped_column(Double)
+    resolution_m: Mapped[float | None] = mapped_column(Double)
+    """Ground size of a pixel there (m, square root of the pixel's footprint area)."""
+    sample_residual: Mapped[float | None] = mapped_column(Double)
+    """Bundle-adjustment residuals (px) from an imported network."""
+    line_residual: Mapped[float | None] = mapped_column(Double)
+    jigsaw_rejected: Mapped[bool] = mapped_column(Boolean, default=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime())
+    registered: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    def __repr__(self) -> str:
+        return f"MeasureRow(point_id={self.point_id!r}, image_id={self.image_id!r}, status={self.status!r})"
 
 
 class Dispatcher(Base):

@@ -4,6 +4,8 @@
   GeoPackage ``DATETIME`` text ``YYYY-MM-DDTHH:MM:SS.ffffffZ`` on SQLite).
 - :class:`MultiPolygonType`: shapely MultiPolygons in and out (Polygons are promoted). SQLite stores
   GeoPackage binary blobs; PostgreSQL a PostGIS ``geometry(MultiPolygon[Z], srid)`` column.
+- :class:`PointType`: shapely Points in and out (control points' lon/lat), stored the same ways as a
+  ``POINT`` / ``geometry(Point, srid)`` column; :func:`encode_points` makes many bind values at once.
 """
 
 from __future__ import annotations
@@ -183,3 +185,57 @@ def encode_multipolygons(geoms: np.ndarray, srid: int, dialect: str) -> list[byt
     if dialect == "postgresql":
         return shapely.to_wkb(shapely.set_srid(geoms, srid), include_srid=True, flavor="extended").tolist()
     return gpkg_encode_many(geoms, srid)
+
+
+class PointType(TypeDecorator):
+    """A 2-D Point geometry column (shapely in and out), e.g. a control point's lon/lat.
+
+    Parameters
+    ----------
+    srid : int, optional
+        As for :class:`MultiPolygonType`.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def __init__(self, srid: int | None = None) -> None:
+        super().__init__()
+        self.srid = srid
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(_PostGISGeometry("Point", self.srid))
+        return dialect.type_descriptor(_GpkgGeometry("POINT"))
+
+    def bind_expression(self, bindvalue):
+        return geom_in(bindvalue, type_=self)
+
+    def column_expression(self, col):
+        return geom_out(col, type_=self)
+
+    def process_bind_param(self, value: BaseGeometry | bytes | None, dialect) -> bytes | None:
+        if value is None or isinstance(value, bytes | bytearray | memoryview):
+            return None if value is None else bytes(value)
+        if value.geom_type != "Point":
+            raise ValueError(f"expected a Point, got {value.geom_type}")
+        srid = int(shapely.get_srid(value)) or int(self.srid or 0)
+        return encode_points(np.array([value], dtype=object), srid, dialect.name)[0]
+
+    def process_result_value(self, value: bytes | None, dialect) -> BaseGeometry | None:
+        if value is None:
+            return None
+        if dialect.name == "postgresql":
+            return shapely.from_wkb(bytes(value))
+        return gpkg_decode(value)
+
+
+def encode_points(points: np.ndarray, srid: int, dialect: str) -> list[bytes]:
+    """Bind values of many non-empty Points for a :class:`PointType` column, vectorized.
+
+    GeoPackage blobs (with their XY envelope) on SQLite, EWKB with *srid* on PostgreSQL.
+    """
+    points = np.asarray(points, dtype=object)
+    if dialect == "postgresql":
+        return shapely.to_wkb(shapely.set_srid(points, srid), include_srid=True, flavor="extended").tolist()
+    return gpkg_encode_many(points, srid)

@@ -3,7 +3,8 @@
 As dask-jobqueue's ``SLURMJob`` only names what differs from the generic ``Job``, a :class:`JobKind`
 names what a stage's jobs are: how the ledger calls them, what runs on the workers, what a worker is
 sent for a key, how results are written (by the dispatcher, in one transaction per batch) and which
-keys are done already. :data:`INGEST` ingests an image, :data:`MATCH` matches an image pair.
+keys are done already. :data:`INGEST` ingests an image, :data:`MATCH` matches an image pair,
+:data:`REGISTER` registers the pending measures of one image (sub-pixel, to their points' references).
 """
 
 from __future__ import annotations
@@ -142,4 +143,42 @@ MATCH = JobKind(
 :func:`tiepoint.matching.job.match_pair`; results go to the ``pairs`` table."""
 
 
-__all__ = ["INGEST", "MATCH", "JobKind"]
+def _register_image(task: Any, config: Any) -> Any:
+    """The registration job (imported lazily so the dispatcher does not load the stages)."""
+    from tiepoint.network.job import register_image
+
+    return register_image(task, config)
+
+
+def _registration_tasks(db: Database, keys: Sequence[str], config: Config) -> list[Any]:
+    """The :class:`~tiepoint.records.RegistrationTask` of each image path, or why it cannot run."""
+    return db.registration_tasks(list(keys))
+
+
+def _write_registrations(db: Database, records: Sequence[Any], force: bool) -> list[Any]:
+    db.write_registrations(records)
+    return [None] * len(records)  # results are found by their measures: no id to record
+
+
+def _registered(db: Database, keys: Sequence[str]) -> set[str]:
+    return set(keys) - set(db.images_to_register(list(keys)))
+
+
+def _image_subject(task: Any) -> str:
+    return str(task.image)
+
+
+REGISTER = JobKind(
+    name="register",
+    label="registering",
+    run=_register_image,
+    write=_write_registrations,
+    done=_registered,
+    payloads=_registration_tasks,
+    subject=_image_subject,
+)
+"""Register the pending measures of one image (key: its path) with
+:func:`tiepoint.network.job.register_image`; results go to the ``measures`` table."""
+
+
+__all__ = ["INGEST", "MATCH", "REGISTER", "JobKind"]

@@ -1,7 +1,20 @@
-"""The control-network stage's computational core: points from matches, a-priori ground points,
-sub-pixel registration. Arrays in, arrays or records out; no database, no dispatch.
+"""The control-network stage: points from matches, a-priori ground points, sub-pixel registration,
+the report, and the exchange with ISIS / ASP networks.
 
-Public API::
+The stage (dispatcher side; the database and the dispatcher are imported when called)::
+
+    build(config=None, *, subpixel=None, force_registration=False, client=None, progress=False,
+          timeout=None) -> NetworkBuild               # points from new matches, registration, report
+    register(config=None, *, force=False, client=None, progress=False, timeout=None) -> RegistrationRun
+    add_points(db, config=None) -> PointsUpdate     # points.py: the dispatcher-side step of build
+    network_report(db, min_points=3) -> NetworkReport   # report.py
+    export_network(db, out, *, version=5, format="isis", include_ignored=False, network_id=None,
+                   description=None) -> list[Path]   # exchange.py: OUT.net + OUT.lis, or ASP .match
+    import_network(db, net, *, lon_domain=360) -> ImportSummary  # exchange.py: adjusted points, flags
+    network_from_db(db, *, include_ignored=False, ...) -> (ControlNetwork, {serial: path})
+    register_image(task, config) -> RegistrationRecord  # job.py: what a worker runs (no database)
+
+The computational core (arrays in, arrays or records out; no database, no dispatch)::
 
     # tracks.py: multi-image points, no duplicates by construction (pure numpy/scipy)
     build_tracks(image_a, kp_a, image_b, kp_b, score=None, ground_a=None, ground_b=None, *,
@@ -38,8 +51,12 @@ from __future__ import annotations
 from tiepoint.network.apriori import SOURCES, AprioriPoints, apriori_points
 from tiepoint.network.chips import local_affine, read_chips, warp_chips
 from tiepoint.network.errors import NetworkError
+from tiepoint.network.exchange import ImportSummary, export_network, import_network, network_from_db
 from tiepoint.network.ground_offsets import image_ground_offsets
+from tiepoint.network.points import PointsUpdate, add_points
 from tiepoint.network.register import STATUSES, Registration, RegistrationBatch, register_batch, register_chip
+from tiepoint.network.report import NetworkReport, network_report
+from tiepoint.network.stage import NetworkBuild, RegistrationRun, build, register
 from tiepoint.network.subpixel import MeasureRegistration, register_measures
 from tiepoint.network.tracks import (
     Tracks,
@@ -53,19 +70,31 @@ __all__ = [
     "SOURCES",
     "STATUSES",
     "AprioriPoints",
+    "ImportSummary",
     "MeasureRegistration",
+    "NetworkBuild",
     "NetworkError",
+    "NetworkReport",
+    "PointsUpdate",
     "Registration",
     "RegistrationBatch",
+    "RegistrationRun",
     "TrackStats",
     "TrackUpdate",
     "Tracks",
+    "add_points",
     "apriori_points",
+    "build",
     "build_tracks",
+    "export_network",
     "extend_tracks",
     "image_ground_offsets",
+    "import_network",
     "local_affine",
+    "network_from_db",
+    "network_report",
     "read_chips",
+    "register",
     "register_batch",
     "register_chip",
     "register_measures",

@@ -13,6 +13,8 @@ Positions are OpenCV ``(x, y)`` (sample, line; the centre of the first pixel at 
   search chip's centre pixel, with the affine's linear part anchored at the a-priori pair of
   positions (the camera's translation carries the pointing error, which registration measures).
   Masked and outside pixels stay masked (any masked source pixel under the interpolation kernel).
+  Where the reference is finer than the measure image it is low-passed first
+  (:func:`antialias_sigma`), so the template shows what the coarser image can resolve.
 
 Both :func:`read_chips` and :func:`warp_chips` read and resample block by block (``cv2.remap`` of
 all of a block's chips at once), so their Python loops run over image blocks, not over measures.
@@ -36,6 +38,9 @@ BLOCK_PX = 512
 _MARGIN = {"linear": 1, "cubic": 2}
 """Source pixels needed beyond a sample position on each side, per interpolation."""
 _INTERPOLATION = {"linear": cv2.INTER_LINEAR, "cubic": cv2.INTER_CUBIC}
+MIN_DOWNSAMPLING = 1.2
+"""Sampling steps (source pixels per output pixel) above this are low-passed first
+(:func:`antialias_sigma`): a finer reference warped onto a coarser image would alias."""
 _MAP_WIDTH = 4096
 """Columns of the remap maps: OpenCV limits each side of a map to 32767."""
 
@@ -74,6 +79,16 @@ def _layout(coords: np.ndarray) -> np.ndarray:
     out = np.zeros(rows * _MAP_WIDTH, np.float32)
     out[: len(flat)] = flat
     return out.reshape(rows, _MAP_WIDTH)
+
+
+def antialias_sigma(step: np.ndarray | float) -> float:
+    """Gaussian low-pass (sigma, source pixels) before sampling an image every *step* pixels.
+
+    ``(step - 1) / 2`` (as ``skimage.transform.rescale`` does) for the median step of a block when it
+    exceeds :data:`MIN_DOWNSAMPLING`; 0 otherwise (the interpolation kernel is enough).
+    """
+    s = float(np.median(np.asarray(step, dtype=np.float64)))
+    return (s - 1.0) / 2.0 if np.isfinite(s) and s > MIN_DOWNSAMPLING else 0.0
 
 
 def centre_pixels(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -227,7 +242,6 @@ def warp_chips(
     grid = np.arange(-h, h + 1, dtype=float)
     data = np.zeros((n, size, size))
     mask = np.ones((n, size, size), bool)
-    margin = _MARGIN[interpolation]
     for idx in _groups(np.where(good, rx, np.nan), np.where(good, ry, np.nan)):
         idx = idx[good[idx]]
         if not len(idx):
@@ -239,6 +253,9 @@ def warp_chips(
         m = inv[idx]
         sx = rx[idx, None, None] + m[:, 0, 0, None, None] * ox + m[:, 0, 1, None, None] * oy
         sy = ry[idx, None, None] + m[:, 1, 0, None, None] * ox + m[:, 1, 1, None, None] * oy
+        sigma = antialias_sigma(np.linalg.svd(m, compute_uv=False)[:, 0])
+        blur = int(np.ceil(3.0 * sigma)) if sigma > 0 else 0
+        margin = _MARGIN[interpolation] + blur
         l0 = int(np.floor(sy.min())) - margin
         l1 = int(np.floor(sy.max())) + margin + 2
         s0 = int(np.floor(sx.min())) - margin
@@ -246,23 +263,27 @@ def warp_chips(
         src, src_mask = _read(image, ((l0, l1), (s0, s1)))
         mapx, mapy = _layout(sx - s0), _layout(sy - l0)
         count = len(idx) * size * size
+        reach = _MARGIN[interpolation] - 1 + blur  # source pixels an output pixel depends on, beyond its own
         if src_mask.any():
             # masked pixels must not leak into valid ones: fill them with the valid mean, and mask
-            # every output pixel whose kernel touches one (the mask grown by the kernel's reach)
+            # every output pixel whose kernel (and low-pass filter) touches one
             if not src_mask.all():
                 src[src_mask] = src[~src_mask].mean()
             grown = src_mask.astype(np.float32)
-            if margin > 1:
-                grown = cv2.dilate(grown, np.ones((2 * margin - 1,) * 2, np.uint8))
+            if reach > 0:
+                grown = cv2.dilate(grown, np.ones((2 * reach + 1,) * 2, np.uint8))
             touched = cv2.remap(
                 grown, mapx, mapy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=1.0
             )
             mask[idx] = touched.ravel()[:count].reshape(-1, size, size) > 0
         else:
             mask[idx] = False
+        if blur:
+            src = cv2.GaussianBlur(src, (2 * blur + 1, 2 * blur + 1), sigma, borderType=cv2.BORDER_REPLICATE)
         out = cv2.remap(src, mapx, mapy, _INTERPOLATION[interpolation], borderMode=cv2.BORDER_REPLICATE)
         data[idx] = out.ravel()[:count].reshape(-1, size, size)
     return np.ma.MaskedArray(data, mask=mask)
 
 
-__all__ = ["BLOCK_PX", "centre_pixels", "local_affine", "read_chips", "warp_chips"]
+__all__ = ["BLOCK_PX", "MIN_DOWNSAMPLING", "antialias_sigma", "centre_pixels", "local_affine", "read_chips",
+           "warp_chips"]  # fmt: skip

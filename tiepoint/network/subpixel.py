@@ -5,6 +5,11 @@ affine, the warped reference chips) and the pure kernel :func:`tiepoint.network.
 for measures of one measure image against one reference image. It always starts from the a-priori
 (feature) positions it is given and returns them beside the registered ones, so re-running never
 walks a measure away from its feature; a measure that fails keeps its a-priori position and says why.
+
+Images of different resolutions are brought to the coarser one's: a finer reference is low-passed
+before it is resampled (:func:`tiepoint.network.chips.warp_chips`); a coarser reference, resampled up
+onto a finer measure image, is as blurred as its pixels, so the search chips are low-passed as much
+(the same :func:`~tiepoint.network.chips.antialias_sigma` of the magnification).
 """
 
 from __future__ import annotations
@@ -14,11 +19,12 @@ from contextlib import ExitStack
 from dataclasses import dataclass, replace
 
 import numpy as np
+from scipy import ndimage
 
 from tiepoint.camera import CameraModel
 from tiepoint.config import RegistrationConfig
 from tiepoint.io import ImageReader, open_image
-from tiepoint.network.chips import local_affine, read_chips, warp_chips
+from tiepoint.network.chips import antialias_sigma, local_affine, read_chips, warp_chips
 from tiepoint.network.errors import NetworkError
 from tiepoint.network.register import RegistrationBatch, register_batch
 
@@ -42,6 +48,32 @@ class MeasureRegistration:
     @property
     def status(self) -> np.ndarray:
         return self.registration.status
+
+
+def _search_chips(
+    image: ImageReader, x: np.ndarray, y: np.ndarray, size: int, affine: np.ndarray
+) -> np.ma.MaskedArray:
+    """Search chips, low-passed as much as the template is blurred where the reference is coarser."""
+    lin = affine[:, :, :2]
+    finite = np.isfinite(lin).all(axis=(1, 2))
+    magnification = np.full(len(x), np.nan)
+    if finite.any():
+        magnification[finite] = np.linalg.svd(lin[finite], compute_uv=False)[:, 0]
+    sigma = antialias_sigma(magnification[finite]) if finite.any() else 0.0
+    if sigma <= 0:
+        return read_chips(image, x, y, size)
+    r = int(np.ceil(3.0 * sigma))
+    chips = read_chips(image, x, y, size + 2 * r)
+    mask = np.ma.getmaskarray(chips)
+    data = np.ma.getdata(chips).copy()
+    valid = ~mask
+    fill = (np.where(valid, data, 0.0).sum(axis=(1, 2)) / np.maximum(valid.sum(axis=(1, 2)), 1))[
+        :, None, None
+    ]
+    data = np.where(valid, data, fill)
+    data = ndimage.gaussian_filter(data, sigma=(0.0, sigma, sigma), mode="nearest", truncate=r / sigma)
+    mask = ndimage.maximum_filter(mask, size=(1, 2 * r + 1, 2 * r + 1), mode="nearest")
+    return np.ma.MaskedArray(data[:, r:-r, r:-r], mask=mask[:, r:-r, r:-r])
 
 
 def _inside(shape: tuple[int, int], x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -104,7 +136,7 @@ def register_measures(
         affine = local_affine(reference_camera, measure_camera, rx, ry, height=height)
         size = max(cfg.template_px, cfg.second_template_px or 0)
         templates = warp_chips(ref_img, rx, ry, affine, ax, ay, size, cfg.interpolation)
-        searches = read_chips(meas_img, ax, ay, cfg.search_px)
+        searches = _search_chips(meas_img, ax, ay, cfg.search_px, affine)
         outside = ~(_inside(ref_img.shape, rx, ry) & _inside(meas_img.shape, ax, ay))
     outside |= ~np.isfinite(affine).all(axis=(1, 2))
     batch = register_batch(templates, searches, cfg)
