@@ -1,16 +1,10 @@
-"""Synthetic images for the feature tests (small: the whole area runs in well under a minute)."""
+"""Fixtures of the feature tests; the images themselves are made in :mod:`feature_images`."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
-from scipy import ndimage
-
-
-def texture(shape: tuple[int, int], seed: int = 1, sigma: float = 2.0, scale: float = 1000.0) -> np.ndarray:
-    """Smoothed Gaussian noise: blob-like detail at a few pixels' scale, float64."""
-    rng = np.random.default_rng(seed)
-    return ndimage.gaussian_filter(rng.normal(size=shape), sigma) * scale
+from feature_images import texture
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import texture
+from feature_images import texture
 
 from tiepoint.config import load_config
 from tiepoint.errors import ConfigError, FeatureError

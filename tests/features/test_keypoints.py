@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import texture
+from feature_images import texture
 from scipy.spatial import cKDTree
 
 from tiepoint.features import Keypoints, extract, from_camera_coords, to_camera_coords, to_isis_coords

@@ -7,7 +7,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import texture
+from feature_images import texture
 from scipy import ndimage
 
 from tiepoint.config import Config, FeaturesConfig

@@ -8,7 +8,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import texture
+from feature_images import texture
 
 from tiepoint.errors import FeatureError
 from tiepoint.features import FORMAT_VERSION, extract, keypoint_path, read_keypoints, write_keypoints

@@ -9,7 +9,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 import pytest
-from conftest import texture
+from feature_images import texture
 
 from tiepoint.config import FeaturesConfig
 from tiepoint.errors import FeatureError

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tiepoint.cnet.isis import atomic_write
+from tiepoint.atomic import write_atomically
 from tiepoint.cnet.model import CnetError, ControlNetwork
 from tiepoint.pixels import from_isis_coords
 
@@ -97,7 +97,7 @@ def write_match(
     head = np.array([n, n], dtype="<u8").tobytes()
     data = head + _records(arrays[0], arrays[1]).tobytes() + _records(arrays[2], arrays[3]).tobytes()
     path = Path(path)
-    atomic_write(path, data)
+    write_atomically(path, data)
     return path
 
 

@@ -13,6 +13,7 @@ import os
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
+from tiepoint.atomic import write_atomically
 from tiepoint.cnet import asp, isis
 from tiepoint.cnet.model import CnetError, ControlNetwork
 
@@ -25,7 +26,7 @@ def write_cube_list(paths: Iterable[str | os.PathLike[str]], lis_path: str | os.
     if any("\n" in line for line in lines):
         raise CnetError("a cube path contains a newline", lis_path)
     lis = Path(lis_path)
-    isis.atomic_write(lis, "".join(line + "\n" for line in lines))
+    write_atomically(lis, "".join(line + "\n" for line in lines))
     return lis
 
 

@@ -19,11 +19,11 @@ import itertools
 import os
 import re
 import struct
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from tiepoint.atomic import write_atomically
 from tiepoint.cnet import pvl_text
 from tiepoint.cnet.model import CnetError, ControlNetwork, LogTable, NetworkHeader, Strings, _csr_take, concat
 from tiepoint.cnet.schema import (
@@ -677,20 +677,6 @@ def encode_parts(net: ControlNetwork, version: int = 5, path: str | None = None)
     return [label, b"\0" * (LABEL_BYTES - len(label)), header, *chunks]
 
 
-def atomic_write(path: Path, data: bytes | str | list) -> None:
-    """Write *data* (or a list of buffers, in order) to a temporary file beside *path*, then rename it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            for part in data if isinstance(data, list) else [data]:
-                f.write(part.encode("utf-8") if isinstance(part, str) else part)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def write(net: ControlNetwork, path: str | os.PathLike[str], version: int = 5, format: str = "isis") -> Path:
     """Write *net* to *path*: binary ISIS (``format="isis"``, version 5 or 2) or PVL text (``"pvl"``).
 
@@ -707,9 +693,9 @@ def write(net: ControlNetwork, path: str | os.PathLike[str], version: int = 5, f
     if format == "pvl":
         from tiepoint.cnet import pvl_format
 
-        atomic_write(path, pvl_format.encode(net, path=str(path)))
+        write_atomically(path, pvl_format.encode(net, path=str(path)))
     elif format == "isis":
-        atomic_write(path, encode_parts(net, version, str(path)))
+        write_atomically(path, encode_parts(net, version, str(path)))
     else:
         raise CnetError(f"unknown control network format {format!r}; choose 'isis' or 'pvl'", path)
     return path

@@ -243,11 +243,13 @@ class JobRunner:
         """Keys whose newest job exhausted ``maxfailures``."""
         return self._public_keys([ref.key for ref in self._call(self.ledger.newest_failed, self.kind.name)])
 
-    def failed_here(self) -> list[str]:
-        """Keys this runner took on (or rejected) whose newest job failed for good."""
+    def failed_here(self) -> list[Any]:
+        """The jobs this runner took on (or rejected) whose newest job failed for good, as
+        :attr:`failed_jobs` gives them."""
         with self._cond:
             mine = set(self._known.values()) | set(self.rejected)
-        return [ref.key for ref in self._call(self.ledger.newest_failed, self.kind.name) if ref.key in mine]
+        keys = [ref.key for ref in self._call(self.ledger.newest_failed, self.kind.name) if ref.key in mine]
+        return self._public_keys(keys)
 
     def inspect_key(self, key: str) -> list[dict[str, Any]]:
         """Every attempt at the job of *key*, oldest first.

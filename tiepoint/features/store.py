@@ -32,10 +32,8 @@ attribute is written last before the rename. Files get mode ``0o666`` less the u
 
 from __future__ import annotations
 
-import errno
 import json
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,13 +44,11 @@ from typing import Any
 import h5py
 import numpy as np
 
+from tiepoint.atomic import temporary_beside
 from tiepoint.errors import FeatureError
 from tiepoint.features.keypoints import Keypoints
 
 FORMAT_VERSION = 1
-TEMP_NAME_BYTES = 255
-"""Longest temporary file name :func:`write_keypoints` makes (NAME_MAX of common file systems)."""
-_TEMP_RANDOM_BYTES = 4
 KEYPOINT_FIELDS = ("x", "y", "response", "size", "angle", "octave")
 GROUND_FIELDS = ("x", "y", "z", "lat", "lon")
 
@@ -143,7 +139,7 @@ def write_keypoints(
     ground = _check_ground(ground, len(keypoints), path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = _create_temporary(path)
+        tmp = temporary_beside(path)
     except OSError as exc:
         raise FeatureError(
             f"cannot write keypoints into folder: {exc.strerror or exc} (keypoints of image {image_path})",
@@ -163,25 +159,6 @@ def write_keypoints(
             ) from None
         raise
     return path
-
-
-def _create_temporary(path: Path) -> Path:
-    """Create a new, empty temporary file beside ``path`` and return its name.
-
-    The name is ``.<start of path.name>.<random>.tmp``, at most :data:`TEMP_NAME_BYTES` bytes whatever the
-    image's name (file systems refuse names over 255 bytes). The file is created with mode ``0o666``
-    less the process umask, as any tool's output is (``tempfile.mkstemp`` would make it ``0o600``).
-    """
-    room = TEMP_NAME_BYTES - len(".") - len(".") - 2 * _TEMP_RANDOM_BYTES - len(".tmp")
-    start = path.name.encode("utf-8", "surrogateescape")[:room].decode("utf-8", "ignore")
-    for _ in range(100):
-        tmp = path.with_name(f".{start}.{secrets.token_hex(_TEMP_RANDOM_BYTES)}.tmp")
-        try:
-            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666))
-        except FileExistsError:
-            continue
-        return tmp
-    raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 
 
 def _write(

@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -48,6 +47,7 @@ from typing import Any
 import h5py
 import numpy as np
 
+from tiepoint.atomic import temporary_beside
 from tiepoint.errors import MatchingError
 
 FORMAT_VERSION = 1
@@ -136,18 +136,6 @@ def _plain_json(value: Any) -> Any:
     return str(value)
 
 
-def _file_mode() -> int:
-    """Permissions of a new file under this process's umask (``mkstemp`` makes files 0600); read
-    from /proc, since swapping the umask to learn it would race with other worker threads."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError):
-        pass
-    return 0o644
-
-
 def write_matches(path: str | os.PathLike[str], content: MatchFile) -> Path:
     """Write a match file atomically (temporary file in the same folder, then rename).
 
@@ -165,17 +153,14 @@ def write_matches(path: str | os.PathLike[str], content: MatchFile) -> Path:
         raise MatchingError("inlier/kept masks disagree with the match tables in length", path)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = temporary_beside(path)
     except OSError as exc:
         raise MatchingError(f"cannot write matches into folder: {exc.strerror or exc}", path.parent) from None
-    os.close(fd)
-    tmp = Path(tmp_name)
     try:
         with h5py.File(tmp, "w") as h5:
             _write(h5, content)
         with open(tmp, "rb") as handle:  # data on disk before the rename makes it visible
             os.fsync(handle.fileno())
-        os.chmod(tmp, _file_mode())
         os.replace(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)

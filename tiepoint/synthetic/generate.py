@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from tiepoint.atomic import replacing, write_atomically
 from tiepoint.errors import CameraError, TiepointError
 from tiepoint.synthetic.pointing import PointingError, perturb_isd
 from tiepoint.synthetic.render import render_chunks
@@ -200,27 +201,27 @@ def synthesize(
             "InstrumentId": str(data.get("name_sensor", "UNKNOWN")),
         }
     }
-    tmp_cube = cube_path.with_name(cube_path.name + ".part")
     try:
-        with CubeWriter(
-            tmp_cube,
-            shape,
-            format="tile",
-            pixel_type="UnsignedWord",
-            csm_state=f"{camera.model_name}\n{camera.to_state()}",  # USGSCSM-style: name line + JSON
-            label_extra=label_extra,
-        ) as writer:
+        with (
+            replacing(cube_path) as tmp_cube,
+            CubeWriter(
+                tmp_cube,
+                shape,
+                format="tile",
+                pixel_type="UnsignedWord",
+                csm_state=f"{camera.model_name}\n{camera.to_state()}",  # USGSCSM-style: name line + JSON
+                label_extra=label_extra,
+            ) as writer,
+        ):
             for row0, dn in render_chunks(
                 truth_camera, tex, grid_step=grid_step, noise=noise, seed=noise_seed, progress=progress
             ):
                 window = ((row0, row0 + dn.shape[0]), (0, shape[1]))
                 writer.write_window(window, dn, special=_special_codes(special, row0, dn.shape))
-        os.replace(tmp_cube, cube_path)
-        isd_path.write_text(json.dumps(data))
+        write_atomically(isd_path, json.dumps(data))
         if truth_path is not None:
-            truth_path.write_text(json.dumps(truth_data))
+            write_atomically(truth_path, json.dumps(truth_data))
     except OSError as exc:
-        tmp_cube.unlink(missing_ok=True)
         raise SynthesisError(f"cannot write: {exc.strerror}", exc.filename or cube_path) from None
     seconds = time.perf_counter() - start
     return SynthResult(cube_path, isd_path, shape[0], shape[1], seconds, truth_path, error)
