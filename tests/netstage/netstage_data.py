@@ -14,11 +14,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from tiepoint.camera import from_isd
 from tiepoint.dispatch import ImageAdder, PairMatcher
-from tiepoint.synthetic import synthesize, true_correspondence
+from tiepoint.synthetic import synthesize
 
 FULL = "G02_019154_1800_XN_00N133W.ellipsoid.crop"
 GROUPS = {
@@ -82,31 +79,3 @@ def ingest_and_match(cfg: dict, folder: Path, client: Any, names: list[str] | No
         pm.match_overlaps()
         assert pm.wait(timeout=600)
         assert pm.failed_jobs == []
-
-
-def truth_camera(cube: str | Path):
-    return from_isd(str(Path(cube).with_suffix(".truth.json")))
-
-
-def registration_errors(db) -> dict[str, np.ndarray]:
-    """Per registered measure: the distance (px) of its position from the true correspondence of its
-    point's reference measure (through the truth cameras), and the same for its a-priori position."""
-    table = db.network_table(
-        ("reference_measure_id",), ("image_id", "x", "y", "apriori_x", "apriori_y", "status")
-    )
-    m = table.measures
-    paths = dict(db.execute_sql("SELECT id, path FROM images"))
-    ref_id = table.points["reference_measure_id"][table.point_index()]
-    ref_row = np.searchsorted(m["id"], ref_id, sorter=np.argsort(m["id"]))
-    ref_row = np.argsort(m["id"])[ref_row]
-    ok = np.flatnonzero(m["status"] == "ok")
-    err, err0 = np.full(len(ok), np.nan), np.full(len(ok), np.nan)
-    pair = m["image_id"][ref_row[ok]] * 100000 + m["image_id"][ok]
-    for key in np.unique(pair):
-        sel = ok[pair == key]
-        r = ref_row[sel]
-        ri, mi = int(m["image_id"][r[0]]), int(m["image_id"][sel[0]])
-        xt, yt = true_correspondence(truth_camera(paths[ri]), truth_camera(paths[mi]), m["x"][r], m["y"][r])
-        err[pair == key] = np.hypot(m["x"][sel] - xt, m["y"][sel] - yt)
-        err0[pair == key] = np.hypot(m["apriori_x"][sel] - xt, m["apriori_y"][sel] - yt)
-    return {"registered": err, "apriori": err0}

@@ -108,13 +108,28 @@ def demo(
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Render again and start a new database.")
     ] = False,
+    pointing_error_m: Annotated[
+        float,
+        typer.Option(
+            "--pointing-error-m", min=0.0, help="A-priori pointing error of the images, m on the ground."
+        ),
+    ] = 300.0,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the pointing errors' directions.")] = 1,
 ) -> None:
-    """Run the end-to-end demo: render overlapping CTX groups, ingest them, summarize and map them."""
+    """Run the end-to-end demo: render overlapping CTX groups with pointing error, ingest them, match
+    them, build and register the control network, export it, and measure it against the truth."""
     from tiepoint.demo import run_demo
 
     try:
         run_demo(
-            out, full_scale=full_scale, scale=scale, workers=workers, overwrite=overwrite, console=console
+            out,
+            full_scale=full_scale,
+            scale=scale,
+            workers=workers,
+            overwrite=overwrite,
+            pointing_error_m=pointing_error_m,
+            seed=seed,
+            console=console,
         )
     except TiepointError as exc:
         err_console.print(f"[red]error:[/red] {exc}")
