@@ -11,6 +11,7 @@ the process umask, as any tool's output does (``tempfile.mkstemp`` would make it
 Public API::
 
     temporary_beside(path) -> Path                 # a new empty temporary file in path's folder
+    commit(tmp, path)                              # flush tmp to disk, then rename it to path
     with replacing(path) as tmp: ...               # write tmp; on success it becomes path
     write_atomically(path, data) -> Path           # bytes, str or a list of them
 """
@@ -50,6 +51,13 @@ def temporary_beside(path: str | os.PathLike[str]) -> Path:
     raise FileExistsError(errno.EEXIST, "no free temporary file name", str(path.parent))
 
 
+def commit(tmp: str | os.PathLike[str], path: str | os.PathLike[str]) -> None:
+    """Flush the written temporary file *tmp* to disk, then rename it to *path* (atomically)."""
+    with open(tmp, "rb") as handle:  # the data is on disk before the rename makes it visible
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
 @contextmanager
 def replacing(path: str | os.PathLike[str], *, make_folder: bool = True) -> Iterator[Path]:
     """A temporary file to write; when the block ends normally it is synced to disk and renamed to
@@ -66,9 +74,7 @@ def replacing(path: str | os.PathLike[str], *, make_folder: bool = True) -> Iter
     tmp = temporary_beside(path)
     try:
         yield tmp
-        with open(tmp, "rb") as handle:  # the data is on disk before the rename makes it visible
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        commit(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
@@ -83,4 +89,4 @@ def write_atomically(path: str | os.PathLike[str], data: bytes | str | Sequence[
     return Path(path)
 
 
-__all__ = ["NAME_BYTES", "replacing", "temporary_beside", "write_atomically"]
+__all__ = ["NAME_BYTES", "commit", "replacing", "temporary_beside", "write_atomically"]

@@ -44,7 +44,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from tiepoint.atomic import temporary_beside
+from tiepoint.atomic import commit, temporary_beside
 from tiepoint.errors import FeatureError
 from tiepoint.features.keypoints import Keypoints
 
@@ -148,9 +148,7 @@ def write_keypoints(
     try:
         with h5py.File(tmp, "w") as h5:
             _write(h5, keypoints, ground, image_path, content_hash, settings or {})
-        with open(tmp, "rb") as handle:  # data on disk before the rename makes it visible
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        commit(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):

@@ -47,7 +47,7 @@ from typing import Any
 import h5py
 import numpy as np
 
-from tiepoint.atomic import temporary_beside
+from tiepoint.atomic import commit, temporary_beside
 from tiepoint.errors import MatchingError
 
 FORMAT_VERSION = 1
@@ -159,9 +159,7 @@ def write_matches(path: str | os.PathLike[str], content: MatchFile) -> Path:
     try:
         with h5py.File(tmp, "w") as h5:
             _write(h5, content)
-        with open(tmp, "rb") as handle:  # data on disk before the rename makes it visible
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        commit(tmp, path)
     except BaseException as exc:
         tmp.unlink(missing_ok=True)
         if isinstance(exc, OSError):
