@@ -41,14 +41,18 @@ def footprints(n: int, seed: int = 0) -> np.ndarray:
     return shapely.segmentize(polys, max_segment_length=np.hypot(w, h)[:, None].min() / 4)
 
 
-def records(polys: np.ndarray) -> list[ImageRecord]:
-    kp = KeypointSummary(path="/bench/kp.h5", count=1000, extractor="sift", bbox=(0.0, 0.0, 100.0, 100.0))
+def records(
+    polys: np.ndarray, prefix: str = "img", lines: int = 5000, samples: int = 5000, keypoints: int = 1000
+) -> list[ImageRecord]:
+    """Fake ingest records with these footprints (no pixels): what the database benches write."""
+    bbox = (0.0, 0.0, float(samples), float(lines))
+    kp = KeypointSummary(path="/bench/kp.h5", count=keypoints, extractor="sift", bbox=bbox)
     return [
         ImageRecord(
-            path=f"/bench/img{i:06d}.cub",
-            name=f"img{i:06d}",
-            lines=5000,
-            samples=5000,
+            path=f"/bench/{prefix}{i:06d}.cub",
+            name=f"{prefix}{i:06d}",
+            lines=lines,
+            samples=samples,
             bands=1,
             content_hash=f"{i:064x}",
             footprint=p,

@@ -29,11 +29,14 @@ import numpy as np
 import shapely
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import bench_db
 
 from tiepoint.config import BodyConfig, PairsConfig
 from tiepoint.db import Database
 from tiepoint.footprint import ellipsoid_area
-from tiepoint.records import ImageRecord, KeypointSummary
+from tiepoint.records import ImageRecord
 
 GOAL_FULL_S = 60.0
 GOAL_ADD_S = 1.0
@@ -84,23 +87,8 @@ def ctx_strips(n: int, seed: int = 0, neighbours: float = 11.0) -> np.ndarray:
 
 
 def records(polys: np.ndarray, prefix: str = "img") -> list[ImageRecord]:
-    kp = KeypointSummary(path="/bench/kp.h5", count=30000, extractor="sift", bbox=(0.0, 0.0, 5000.0, 30000.0))
-    return [
-        ImageRecord(
-            path=f"/bench/{prefix}{i:06d}.cub",
-            name=f"{prefix}{i:06d}",
-            lines=30000,
-            samples=5000,
-            bands=1,
-            content_hash=f"{i:064x}",
-            footprint=p,
-            footprint_xyz=None,
-            camera_model="USGS_ASTRO_LINE_SCANNER_SENSOR_MODEL",
-            camera_state='{"bench": true}',
-            keypoints=kp,
-        )
-        for i, p in enumerate(polys)
-    ]
+    """Fake CTX-size ingest records (5,000 x 30,000 px, 30,000 keypoints) with these footprints."""
+    return bench_db.records(polys, prefix, lines=30000, samples=5000, keypoints=30000)
 
 
 def naive_pairs(polys: np.ndarray, min_km2: float) -> tuple[set[tuple[int, int]], float]:

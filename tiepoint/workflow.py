@@ -16,13 +16,13 @@ measures still pending are registered. The export is rewritten from the database
 from __future__ import annotations
 
 import os
-import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from tiepoint.config import Config, load_config
+from tiepoint.timings import timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +92,10 @@ class RunResult:
 
 def _stage(runner: Any, name: str, queue: Any, progress: bool | str) -> StageRun:
     """Queue with ``queue(runner)``, wait for every job, and describe what happened."""
-    t0 = time.perf_counter()
-    queued = queue(runner)
-    complete = runner.wait(progress=progress)
+    took: dict[str, float] = {}
+    with timed(took, name):
+        queued = queue(runner)
+        complete = runner.wait(progress=progress)
     return StageRun(
         name=name,
         queued=len(queued),
@@ -102,7 +103,7 @@ def _stage(runner: Any, name: str, queue: Any, progress: bool | str) -> StageRun
         failed=tuple(runner.failed_here()),
         rejected=tuple(runner.rejected),
         complete=complete,
-        seconds=time.perf_counter() - t0,
+        seconds=took[name],
     )
 
 
@@ -166,19 +167,16 @@ def run(
         with PairMatcher(cfg, client=client) as matcher:
             match = _stage(matcher, "match", lambda m: m.match_overlaps(force=force), progress)
         seconds["match"] = match.seconds
-        t0 = time.perf_counter()
-        built = network.build(cfg, subpixel=subpixel, client=client, progress=progress)
-        seconds["network"] = time.perf_counter() - t0
+        with timed(seconds, "network"):
+            built = network.build(cfg, subpixel=subpixel, client=client, progress=progress)
     finally:
         if cluster is not None:
             client.close()
             cluster.close()
     exported: list[Path] = []
     if out is not None:
-        t0 = time.perf_counter()
-        with Database.from_config(cfg) as db:
+        with timed(seconds, "export"), Database.from_config(cfg) as db:
             exported = network.export_network(db, out, version=version, format=format)
-        seconds["export"] = time.perf_counter() - t0
     return RunResult(ingest, match, built, tuple(exported), seconds)
 
 

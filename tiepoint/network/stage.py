@@ -14,13 +14,13 @@ This module runs where the database is (a notebook, the CLI); workers only run
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 from html import escape
 from typing import Any
 
 from tiepoint.network.points import PointsUpdate
 from tiepoint.network.report import NetworkReport
+from tiepoint.timings import timed
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,22 +128,17 @@ def build(
 
     cfg = load_config(config)
     seconds: dict[str, float] = {}
-    t0 = time.perf_counter()
-    with Database.from_config(cfg) as db:
+    with timed(seconds, "points"), Database.from_config(cfg) as db:
         update = add_points(db, cfg)
-    seconds["points"] = time.perf_counter() - t0
     enabled = cfg.network.registration.enabled if subpixel is None else bool(subpixel)
-    t1 = time.perf_counter()
-    if enabled:
-        run = register(cfg, force=force_registration, client=client, progress=progress, timeout=timeout)
-    else:
-        why = "--no-subpixel" if subpixel is False else "network.registration.enabled is false"
-        run = RegistrationRun(skipped=f"not run ({why}); measures stay pending")
-    seconds["registration"] = time.perf_counter() - t1
-    t2 = time.perf_counter()
-    with Database.from_config(cfg) as db:
+    with timed(seconds, "registration"):
+        if enabled:
+            run = register(cfg, force=force_registration, client=client, progress=progress, timeout=timeout)
+        else:
+            why = "--no-subpixel" if subpixel is False else "network.registration.enabled is false"
+            run = RegistrationRun(skipped=f"not run ({why}); measures stay pending")
+    with timed(seconds, "report"), Database.from_config(cfg) as db:
         report = network_report(db)
-    seconds["report"] = time.perf_counter() - t2
     return NetworkBuild(update, run, report, seconds)
 
 
